@@ -1,0 +1,12 @@
+// The built-in apps the CLI can serve (`--app`).
+
+import type { McpServer } from '../mcp/server.ts';
+import { registerDemoApp } from './demo.ts';
+
+export interface AppContext {
+  workerId: string;
+}
+
+export const APPS: Record<string, { title: string; register: (server: McpServer, context: AppContext) => void }> = {
+  demo: { title: 'mcp-cluster demo', register: registerDemoApp },
+};

@@ -1,0 +1,37 @@
+// The SSE broker contract: how a message for one session reaches the one stream that session
+// holds, wherever in the cluster that stream lives. Implementations: memory.ts (one process),
+// redis.ts (many processes and hosts), cluster.ts (node:cluster IPC through the primary).
+
+import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
+
+/** What travels through a broker to the stream that holds a session. */
+export type SseEvent =
+  /** A message to write to the stream; `id` is its SSE event id when the replay buffer assigned one. */
+  | { type: 'message'; message: JsonRpcMessage; id?: string }
+  /** The stream must end: another subscribe took it over, or the session was deleted. */
+  | { type: 'end'; reason: EndReason };
+
+export type EndReason = 'takeover' | 'session-deleted';
+
+export type SseEventListener = (event: SseEvent) => void;
+
+export interface SseBroker {
+  /**
+   * Attaches the one subscriber of `sessionId`. Resolves only once the subscription is live, so a
+   * publish issued after it resolves is delivered. Any previous subscriber of the session, in this
+   * process or another, receives `{ type: 'end', reason: 'takeover' }` and is detached: a message is
+   * never delivered to two subscribers.
+   */
+  subscribe(sessionId: string, onEvent: SseEventListener): Promise<void>;
+  /**
+   * Detaches this process's subscriber of `sessionId`, if any. With `listener`, only when that
+   * listener is still the subscriber: a stream closing late must not detach the one that took over.
+   */
+  unsubscribe(sessionId: string, listener?: SseEventListener): Promise<void>;
+  /** Delivers an event; resolves true when a subscriber was attached to receive it. */
+  publish(sessionId: string, event: SseEvent): Promise<boolean>;
+  /** Whether any process of the cluster has a subscriber for `sessionId`. */
+  hasSubscriber(sessionId: string): Promise<boolean>;
+  /** Detaches every subscriber of this process. Never closes a connection it was given. */
+  close(): Promise<void>;
+}

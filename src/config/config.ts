@@ -1,0 +1,116 @@
+// Flags and environment variables merged and validated in one place. A bad value is a
+// ConfigError naming the option; the CLI prints it on one line and exits 2.
+
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+export class ConfigError extends Error {}
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  description: string;
+  type: 'string' | 'boolean';
+}
+
+/** Every option, its flag, its environment variable and its meaning: --help prints this table. */
+export const OPTIONS = {
+  port: { flag: 'port', env: 'PORT', type: 'string', description: 'TCP port (0: any free port)' },
+  host: { flag: 'host', env: 'HOST', type: 'string', description: 'Bind address; 0.0.0.0 exposes the server to the network' },
+  workers: { flag: 'workers', env: 'MCP_WORKERS', type: 'string', description: 'HTTP worker processes' },
+  app: { flag: 'app', env: 'MCP_APP', type: 'string', description: 'Built-in app to serve: demo or conformance' },
+  redisUrl: { flag: 'redis-url', env: 'REDIS_URL', type: 'string', description: 'Redis for broker and sessions (multi-host)' },
+  channelPrefix: { flag: 'channel-prefix', env: 'MCP_CHANNEL_PREFIX', type: 'string', description: 'Prefix of Redis channels and keys' },
+  shutdownTimeoutMs: { flag: 'shutdown-timeout', env: 'MCP_SHUTDOWN_TIMEOUT', type: 'string', description: 'Drain deadline on SIGTERM, ms' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', description: 'trace, debug, info, warn, error, fatal or silent' },
+  maxBodyBytes: { flag: 'max-body-bytes', env: 'MCP_MAX_BODY_BYTES', type: 'string', description: 'Largest request body (413 above)' },
+  allowedHosts: { flag: 'allowed-hosts', env: 'MCP_ALLOWED_HOSTS', type: 'string', description: 'Comma-separated Host names accepted besides loopback' },
+  allowedOrigins: { flag: 'allowed-origins', env: 'MCP_ALLOWED_ORIGINS', type: 'string', description: 'Comma-separated Origins accepted' },
+  sessionIdleTimeoutMs: { flag: 'session-idle-timeout', env: 'MCP_SESSION_IDLE_TIMEOUT', type: 'string', description: 'Forget sessions idle this long, ms' },
+  heartbeatMs: { flag: 'heartbeat', env: 'MCP_HEARTBEAT', type: 'string', description: 'SSE heartbeat interval, ms' },
+} as const satisfies Record<string, OptionSpec>;
+
+const DEFAULTS = {
+  port: 3000,
+  host: '127.0.0.1',
+  workers: 1,
+  app: 'demo',
+  channelPrefix: 'mcp',
+  shutdownTimeoutMs: 10_000,
+  logLevel: 'info',
+  maxBodyBytes: 4 * 1024 * 1024,
+  sessionIdleTimeoutMs: 60 * 60 * 1000,
+  heartbeatMs: 15_000,
+} as const;
+
+const list = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+const ConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(DEFAULTS.port),
+  host: z.string().min(1).default(DEFAULTS.host),
+  workers: z.coerce.number().int().min(1).max(256).default(DEFAULTS.workers),
+  app: z.enum(['demo', 'conformance']).default(DEFAULTS.app),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  channelPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only')
+    .default(DEFAULTS.channelPrefix),
+  shutdownTimeoutMs: z.coerce.number().int().min(0).default(DEFAULTS.shutdownTimeoutMs),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(DEFAULTS.logLevel),
+  maxBodyBytes: z.coerce.number().int().min(1024).default(DEFAULTS.maxBodyBytes),
+  allowedHosts: list.default([]),
+  allowedOrigins: list.default([]),
+  sessionIdleTimeoutMs: z.coerce.number().int().min(1000).default(DEFAULTS.sessionIdleTimeoutMs),
+  heartbeatMs: z.coerce.number().int().min(0).default(DEFAULTS.heartbeatMs),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+type OptionName = keyof typeof OPTIONS;
+
+/** Parses argv and env (flags win over env) into a validated Config. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.values(OPTIONS).map((spec) => [spec.flag, { type: spec.type }])),
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message.split('\n')[0]);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as Array<[OptionName, OptionSpec]>) {
+    const value = values[spec.flag] ?? env[spec.env];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = issue.path[0] as OptionName;
+    const spec = OPTIONS[name];
+    throw new ConfigError(`--${spec.flag} (${spec.env}): ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+export function helpText(): string {
+  const lines = ['Usage: mcp-cluster [options]', '', 'Options (flag, environment variable, default):'];
+  for (const [name, spec] of Object.entries(OPTIONS) as Array<[OptionName, OptionSpec]>) {
+    const fallback = name in DEFAULTS ? String(DEFAULTS[name as keyof typeof DEFAULTS]) : 'unset';
+    lines.push(`  --${spec.flag.padEnd(22)} ${spec.env.padEnd(26)} ${fallback.padEnd(10)} ${spec.description}`);
+  }
+  lines.push('  --help                 Print this text');
+  return lines.join('\n');
+}

@@ -1,0 +1,151 @@
+// POST /mcp: one JSON-RPC message (or a 2025-03-26 batch). Requests are answered with JSON, or
+// with an SSE stream as soon as a handler sends a related message before its result.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Exchange } from '../mcp/context.ts';
+import { ErrorCode, McpError, invalidRequest } from '../mcp/errors.ts';
+import { classify, failure, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
+import type { MessageOrigin } from '../mcp/server.ts';
+import { acceptsBatches } from '../mcp/versions.ts';
+import { BodyTooLargeError, readBody } from './body.ts';
+import { checkPostHeaders } from './guards.ts';
+import { sendEmpty, sendError, sendJson } from './respond.ts';
+import { SESSION_HEADER, requireSession, sessionIdOf, versionHeaderOf } from './session.ts';
+import { SseStream } from './sse.ts';
+import type { Transport } from './transport.ts';
+
+export async function handlePost(t: Transport, req: IncomingMessage, res: ServerResponse, principal: string | undefined): Promise<void> {
+  const headerError = checkPostHeaders(req);
+  if (headerError) return sendError(res, headerError, null, t.baseHeaders);
+  versionHeaderOf(req);
+
+  let body: unknown;
+  try {
+    const raw = await readBody(req, t.maxBodyBytes);
+    body = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      return sendError(res, new McpError(ErrorCode.InvalidRequest, err.message, { httpStatus: 413 }), null, {
+        ...t.baseHeaders,
+        connection: 'close',
+      });
+    }
+    return sendError(res, new McpError(ErrorCode.ParseError, 'Parse error: the body is not valid JSON', { httpStatus: 400 }), null, t.baseHeaders);
+  }
+
+  const batch = Array.isArray(body);
+  const items: unknown[] = Array.isArray(body) ? body : [body];
+  if (batch && items.length === 0) return sendError(res, invalidRequest('An empty batch is not a valid request'), null, t.baseHeaders);
+  const classified = items.map(classify);
+
+  // initialize opens a session and must be alone (spec: it is never part of a batch).
+  const initialize = classified.find((c) => c.kind === 'request' && c.message.method === 'initialize');
+  if (initialize) {
+    if (batch) return sendError(res, invalidRequest('initialize must not be sent in a batch'), null, t.baseHeaders);
+    if (sessionIdOf(req) !== undefined) {
+      return sendError(res, invalidRequest('initialize must not carry an Mcp-Session-Id: the session is not open yet'), null, t.baseHeaders);
+    }
+    const request = (initialize as { message: JsonRpcRequest }).message;
+    try {
+      const { session, response } = await t.server.openSession(request, principal);
+      return sendJson(res, 200, response, { ...t.baseHeaders, [SESSION_HEADER]: session.id });
+    } catch (err) {
+      return sendJson(res, 200, failure(request.id, errorObject(err)), t.baseHeaders);
+    }
+  }
+
+  const session = await requireSession(req, t.server, principal);
+  if (batch && !acceptsBatches(session.protocolVersion)) {
+    return sendError(res, invalidRequest(`JSON-RPC batches are not supported in protocol version ${session.protocolVersion}`), null, t.baseHeaders);
+  }
+  if (!batch && classified[0]!.kind === 'invalid') {
+    const invalid = classified[0] as { id: string | number | null; reason: string };
+    return sendError(res, invalidRequest(`Invalid Request: ${invalid.reason}`), invalid.id, t.baseHeaders);
+  }
+  void t.server.sessions.touch(session.id).catch(() => undefined);
+  // The version negotiated at initialize governs the session; the header is only validated.
+  const origin: MessageOrigin = { protocolVersion: session.protocolVersion, session, principal };
+
+  const requests: JsonRpcRequest[] = [];
+  const invalidReplies: JsonRpcResponse[] = [];
+  for (const item of classified) {
+    switch (item.kind) {
+      case 'request':
+        requests.push(item.message);
+        break;
+      case 'notification':
+        await t.server.handleNotification(item.message, origin);
+        break;
+      case 'response':
+        if (!t.server.handleResponse(item.message)) {
+          t.logger?.warn({ id: item.message.id, session: session.id }, 'reply to an unknown server request dropped');
+        }
+        break;
+      case 'invalid':
+        invalidReplies.push(failure(item.id, { code: ErrorCode.InvalidRequest, message: `Invalid Request: ${item.reason}` }));
+        break;
+    }
+  }
+  if (requests.length === 0) {
+    if (invalidReplies.length > 0) return sendJson(res, 400, batch ? invalidReplies : invalidReplies[0], t.baseHeaders);
+    return sendEmpty(res, 202, t.baseHeaders);
+  }
+
+  const stream = new LazyStream(t, res, { [SESSION_HEADER]: session.id });
+  const exchange: Exchange = { send: async (message) => stream.write(message) };
+  const responses = await Promise.all(
+    requests.map(async (request) => {
+      const response = await t.server.handleRequest(request, origin, exchange);
+      // Once streaming, each response goes out as soon as it is ready.
+      if (stream.streaming) stream.write(response);
+      return response;
+    }),
+  );
+  if (stream.streaming) {
+    for (const reply of invalidReplies) stream.write(reply);
+    stream.end();
+    return;
+  }
+  const all = [...responses, ...invalidReplies];
+  sendJson(res, 200, batch ? all : all[0], { ...t.baseHeaders, [SESSION_HEADER]: session.id });
+}
+
+/** The POST response: plain JSON until a related message forces it to become an SSE stream. */
+class LazyStream {
+  #sse: SseStream | undefined;
+  readonly #t: Transport;
+  readonly #res: ServerResponse;
+  readonly #headers: Record<string, string>;
+
+  constructor(t: Transport, res: ServerResponse, headers: Record<string, string>) {
+    this.#t = t;
+    this.#res = res;
+    this.#headers = headers;
+  }
+
+  get streaming(): boolean {
+    return this.#sse !== undefined;
+  }
+
+  write(message: JsonRpcMessage): void {
+    if (!this.#sse) {
+      this.#sse = new SseStream(this.#res, {
+        headers: { ...this.#t.baseHeaders, ...this.#headers },
+        heartbeatMs: this.#t.heartbeatMs,
+        maxBufferedBytes: this.#t.maxStreamBufferBytes,
+      });
+      const sse = this.#sse;
+      this.#t.streams.add(sse);
+      sse.onClose(() => this.#t.streams.delete(sse));
+    }
+    this.#sse.send({ event: 'message', data: JSON.stringify(message) });
+  }
+
+  end(): void {
+    this.#sse?.end();
+  }
+}
+
+function errorObject(err: unknown) {
+  return err instanceof McpError ? err.toJsonRpc() : { code: ErrorCode.InternalError, message: 'Internal error' };
+}

@@ -1,0 +1,107 @@
+// A small, strict server-sent-events writer: frames events, sends heartbeats as comment lines,
+// and cuts off a consumer that stops reading instead of buffering without bound.
+
+import type { ServerResponse } from 'node:http';
+
+export interface SseStreamOptions {
+  /** Comment-line heartbeat interval; 0 disables. Default 15 s. */
+  heartbeatMs?: number;
+  /** A stream whose unsent bytes exceed this is ended (the client can resume). Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Extra response headers (e.g. Mcp-Session-Id). */
+  headers?: Record<string, string>;
+}
+
+export interface SseFrame {
+  data: string;
+  id?: string;
+  event?: string;
+  /** Reconnection delay hint for the client, in ms. */
+  retry?: number;
+}
+
+const LINE_BREAK = /\r\n|\r|\n/;
+
+export class SseStream {
+  readonly #res: ServerResponse;
+  readonly #maxBufferedBytes: number;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly #onClose: Array<() => void> = [];
+
+  constructor(res: ServerResponse, options: SseStreamOptions = {}) {
+    this.#res = res;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    res.writeHead(200, {
+      ...options.headers,
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Reverse proxies (nginx) would otherwise buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    res.on('close', () => this.#finish());
+    const heartbeatMs = options.heartbeatMs ?? 15_000;
+    if (heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#writeRaw(': keepalive\n\n'), heartbeatMs);
+      this.#heartbeat.unref();
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Registers a callback for when the stream ends, whoever ended it. */
+  onClose(callback: () => void): void {
+    if (this.#closed) callback();
+    else this.#onClose.push(callback);
+  }
+
+  /** Writes one event; returns false when the stream is closed or was cut off for backpressure. */
+  send(frame: SseFrame): boolean {
+    return this.#writeRaw(formatFrame(frame));
+  }
+
+  /** Ends the stream, optionally telling the client when to reconnect. */
+  end(retryMs?: number): void {
+    if (this.#closed) return;
+    if (retryMs !== undefined) this.#writeRaw(`retry: ${Math.max(0, Math.floor(retryMs))}\n\n`);
+    this.#res.end();
+    this.#finish();
+  }
+
+  #writeRaw(chunk: string): boolean {
+    if (this.#closed) return false;
+    this.#res.write(chunk);
+    if (this.#res.writableLength > this.#maxBufferedBytes) {
+      // A client that stopped reading: cut it off rather than grow memory without bound.
+      this.#res.destroy();
+      this.#finish();
+      return false;
+    }
+    return true;
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    for (const callback of this.#onClose.splice(0)) callback();
+  }
+}
+
+export function formatFrame(frame: SseFrame): string {
+  let out = '';
+  if (frame.id !== undefined) out += `id: ${singleLine(frame.id, 'id')}\n`;
+  if (frame.event !== undefined) out += `event: ${singleLine(frame.event, 'event')}\n`;
+  if (frame.retry !== undefined) out += `retry: ${Math.max(0, Math.floor(frame.retry))}\n`;
+  for (const line of frame.data.split(LINE_BREAK)) out += `data: ${line}\n`;
+  return `${out}\n`;
+}
+
+function singleLine(value: string, field: string): string {
+  if (LINE_BREAK.test(value)) throw new TypeError(`SSE ${field} must not contain a line break`);
+  return value;
+}

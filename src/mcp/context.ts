@@ -1,0 +1,47 @@
+// The request context every handler receives, whichever protocol era or transport produced the
+// request: the dispatcher never asks where a request came from, only what it may do.
+
+import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.ts';
+import type { LoggingLevel } from './logging.ts';
+import type { ClientInfo } from '../sessions/store.ts';
+
+/** Where messages related to one request go (its POST stream, or the session's GET stream). */
+export interface Exchange {
+  /** Sends a notification or request related to the request being handled. */
+  send(message: JsonRpcMessage): Promise<void>;
+}
+
+export interface ServerRequestOptions {
+  /** Reject with a timeout error after this long. Default: the server's `requestTimeoutMs`. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface RequestContext {
+  readonly requestId: JsonRpcId;
+  readonly method: string;
+  readonly protocolVersion: string;
+  /** Absent in the sessionless (2026) era. */
+  readonly sessionId: string | undefined;
+  readonly clientInfo: ClientInfo | undefined;
+  readonly clientCapabilities: Record<string, unknown>;
+  readonly principal: string | undefined;
+  /** The request's `_meta`, as the client sent it. */
+  readonly meta: Record<string, unknown> | undefined;
+  /** Fires on `notifications/cancelled` for this request, or when the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Sends a notification related to this request (on its stream when it has one). */
+  notify(method: string, params?: Record<string, unknown>): Promise<void>;
+  /** `notifications/progress`, sent only when the client asked for progress with a progressToken. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** `notifications/message`, sent only when it passes the session's `logging/setLevel` threshold. */
+  log(level: LoggingLevel, data: unknown, logger?: string): Promise<void>;
+  /** Sends a server-to-client request and awaits the client's result. */
+  request(method: string, params?: Record<string, unknown>, options?: ServerRequestOptions): Promise<Record<string, unknown>>;
+  /** `elicitation/create` (needs the client's `elicitation` capability). */
+  elicit(params: Record<string, unknown>, options?: ServerRequestOptions): Promise<Record<string, unknown>>;
+  /** `sampling/createMessage` (needs the client's `sampling` capability). */
+  sample(params: Record<string, unknown>, options?: ServerRequestOptions): Promise<Record<string, unknown>>;
+  /** `roots/list` (needs the client's `roots` capability). */
+  listRoots(options?: ServerRequestOptions): Promise<Record<string, unknown>>;
+}
