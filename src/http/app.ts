@@ -27,6 +27,7 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
     server,
     maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    jsonResponse: options.jsonResponse ?? false,
     maxStreamBufferBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
     baseHeaders,
     originPolicy: options.originPolicy,

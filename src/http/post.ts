@@ -92,6 +92,7 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
   }
 
   const stream = new LazyStream(t, res, { [SESSION_HEADER]: session.id });
+  if (!t.jsonResponse) stream.open();
   const exchange: Exchange = { send: async (message) => stream.write(message) };
   const responses = await Promise.all(
     requests.map(async (request) => {
@@ -128,6 +129,10 @@ class LazyStream {
   }
 
   write(message: JsonRpcMessage): void {
+    this.open().send({ event: 'message', data: JSON.stringify(message) });
+  }
+
+  open(): SseStream {
     if (!this.#sse) {
       this.#sse = new SseStream(this.#res, {
         headers: { ...this.#t.baseHeaders, ...this.#headers },
@@ -138,7 +143,7 @@ class LazyStream {
       this.#t.streams.add(sse);
       sse.onClose(() => this.#t.streams.delete(sse));
     }
-    this.#sse.send({ event: 'message', data: JSON.stringify(message) });
+    return this.#sse;
   }
 
   end(): void {

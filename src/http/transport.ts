@@ -15,6 +15,11 @@ export interface HttpOptions {
   heartbeatMs?: number;
   /** Unsent bytes after which a slow SSE consumer is cut off. Default 8 MiB. */
   maxStreamBufferBytes?: number;
+  /**
+   * Answer requests with plain JSON unless a handler sends a related message first. Default
+   * false: every request is answered on an SSE stream, which related messages can join.
+   */
+  jsonResponse?: boolean;
   /** Sent as `mcp-worker-id` on every /mcp response, so operators and tests see who answered. */
   workerId?: string;
   originPolicy?: OriginPolicy;
@@ -27,6 +32,7 @@ export interface Transport {
   server: McpServer;
   maxBodyBytes: number;
   heartbeatMs: number;
+  jsonResponse: boolean;
   maxStreamBufferBytes: number;
   baseHeaders: Record<string, string>;
   originPolicy: OriginPolicy | undefined;
