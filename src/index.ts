@@ -1,0 +1,24 @@
+// mcp-cluster's library entry: the protocol engine, its HTTP transport, and the pluggable
+// backends (brokers and session stores) that let many workers serve one set of sessions.
+
+export { createMcpServer, McpServer, type McpServerOptions, type MessageOrigin } from './mcp/server.ts';
+export type { RequestContext, Exchange, ServerRequestOptions } from './mcp/context.ts';
+export { McpError, ErrorCode } from './mcp/errors.ts';
+export type * from './mcp/types.ts';
+export type { JsonRpcMessage, JsonRpcRequest, JsonRpcNotification, JsonRpcResponse, JsonRpcId } from './mcp/jsonrpc.ts';
+export { LOGGING_LEVELS, type LoggingLevel } from './mcp/logging.ts';
+export type { ToolDefinition, ToolHandler } from './mcp/registry/tools.ts';
+export type { ResourceDefinition, ResourceTemplateDefinition, ResourceReader, TemplateReader } from './mcp/registry/resources.ts';
+export type { PromptDefinition, PromptHandler } from './mcp/registry/prompts.ts';
+
+export { createMcpHttpApp, listen, type McpHttpApp, type ListenOptions } from './http/app.ts';
+export type { HttpOptions } from './http/transport.ts';
+export { defaultOriginPolicy, type OriginPolicy } from './http/guards.ts';
+
+export type { SseBroker, SseEvent, SseEventListener, EndReason } from './broker/broker.ts';
+export { MemoryBroker } from './broker/memory.ts';
+export { RedisBroker, type RedisBrokerOptions } from './broker/redis.ts';
+
+export type { SessionStore, SessionRecord, SessionPatch, ClientInfo } from './sessions/store.ts';
+export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
+export { RedisSessionStore } from './sessions/redis.ts';
