@@ -21,4 +21,6 @@ export { RedisBroker, type RedisBrokerOptions } from './broker/redis.ts';
 
 export type { SessionStore, SessionRecord, SessionPatch, ClientInfo } from './sessions/store.ts';
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/memory.ts';
-export { RedisSessionStore } from './sessions/redis.ts';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions/redis.ts';
+
+export { createNotifier, type Notifier, type NotifierOptions } from './notifier.ts';

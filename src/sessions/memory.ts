@@ -25,7 +25,13 @@ export class MemorySessionStore implements SessionStore {
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const record = this.#sessions.get(id);
-    return record ? { ...record } : undefined;
+    if (!record) return undefined;
+    // Expired but not yet swept: gone all the same.
+    if (record.lastSeenAt < Date.now() - this.#idleTimeoutMs) {
+      await this.delete(id);
+      return undefined;
+    }
+    return { ...record };
   }
 
   async update(id: string, patch: SessionPatch): Promise<void> {

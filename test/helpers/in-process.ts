@@ -42,11 +42,15 @@ export async function startTestServer(
 }
 
 /** Polls `probe` until it returns a truthy value or the deadline passes (for cross-process state). */
-export async function eventually<T>(probe: () => Promise<T> | T, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
