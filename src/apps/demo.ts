@@ -4,10 +4,17 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { McpServer } from '../mcp/server.ts';
+import type { ToolPool } from '../pool/pool.ts';
+import type { PrimeCount } from '../pool/tasks/primes.ts';
+import { poolTool } from '../pool/tool.ts';
+
+const PRIMES_TASK = new URL('../pool/tasks/primes.ts', import.meta.url);
 
 export interface DemoAppOptions {
   /** Reported by `whoami`, so a person (or a test) can see which worker answered. */
   workerId: string;
+  /** Worker threads for CPU-heavy tools; `count_primes` is registered only when given. */
+  pool?: ToolPool;
 }
 
 export function registerDemoApp(server: McpServer, options: DemoAppOptions): void {
@@ -75,6 +82,56 @@ export function registerDemoApp(server: McpServer, options: DemoAppOptions): voi
       content: [{ type: 'text', text: `worker ${options.workerId}, session ${ctx.sessionId ?? '(none)'}` }],
       structuredContent: { worker: options.workerId, sessionId: ctx.sessionId ?? null },
     }),
+  );
+
+  if (options.pool) {
+    server.tool(
+      'count_primes',
+      {
+        description: 'Counts the primes below `limit` on a worker thread (CPU-bound: the limit sets the work); cancellable',
+        inputSchema: z.object({ limit: z.number().int().min(0).max(20_000_000).describe('Count primes below this number') }),
+        outputSchema: z.object({ limit: z.number(), count: z.number() }),
+        annotations: { readOnlyHint: true, idempotentHint: true },
+      },
+      poolTool(options.pool, PRIMES_TASK, 'countPrimes', {
+        toResult: ({ limit, count }: PrimeCount) => ({
+          content: [{ type: 'text', text: `${count} primes below ${limit}` }],
+          structuredContent: { limit, count },
+        }),
+      }),
+    );
+  }
+
+  server.tool(
+    'ticker',
+    {
+      description: "Streams numbered notifications/message events (tick 1..count) to a session's stream at a steady rate",
+      inputSchema: z.object({
+        sessionId: z.string().min(1).describe('The session whose stream receives the ticks'),
+        count: z.number().int().min(1).max(1_000_000),
+        perSecond: z.number().int().min(1).max(50_000).default(1000),
+      }),
+      outputSchema: z.object({ sent: z.number(), delivered: z.number() }),
+    },
+    async ({ sessionId, count, perSecond }, ctx) => {
+      // Ticks go out in small bursts every 10 ms; each burst is issued in order, so the broker
+      // (and the replay buffer) see them in order.
+      const perBurst = Math.max(1, Math.round(perSecond / 100));
+      const started = Date.now();
+      let sent = 0;
+      let delivered = 0;
+      while (sent < count) {
+        const burst: Array<Promise<boolean>> = [];
+        for (let i = 0; i < perBurst && sent < count; i++) {
+          sent++;
+          burst.push(server.notify(sessionId, { method: 'notifications/message', params: { level: 'info', logger: 'ticker', data: { tick: sent, of: count } } }));
+        }
+        delivered += (await Promise.all(burst)).filter(Boolean).length;
+        const due = started + (sent / perSecond) * 1000;
+        if (due > Date.now()) await delay(due - Date.now(), undefined, { signal: ctx.signal });
+      }
+      return { content: [{ type: 'text', text: `sent ${sent} ticks, ${delivered} delivered live` }], structuredContent: { sent, delivered } };
+    },
   );
 
   server.resource(

@@ -8,6 +8,9 @@ import type { Config } from '../config/config.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
 import { RedisSessionStore } from '../sessions/redis.ts';
 import type { SessionStore } from '../sessions/store.ts';
+import { MemoryReplayBuffer } from '../replay/memory.ts';
+import { RedisReplayBuffer } from '../replay/redis.ts';
+import type { ReplayBuffer } from '../replay/replay.ts';
 import type { Lifespan } from './lifespan.ts';
 import { closeRedis, connectRedis } from './redis-clients.ts';
 
@@ -17,6 +20,8 @@ export interface Backends {
   kind: BackendKind;
   broker: SseBroker;
   sessions: SessionStore;
+  /** Present with --replay. */
+  replay: ReplayBuffer | undefined;
 }
 
 export function backendKind(config: Config): BackendKind {
@@ -40,21 +45,37 @@ export async function createBackends(config: Config, workerId: string, lifespan:
       idleTimeoutMs: config.sessionIdleTimeoutMs,
     });
     lifespan.defer('sessions', () => sessions.close());
-    return { kind, broker, sessions };
+    const replay = config.replay
+      ? new RedisReplayBuffer({ redis: publisher, keyPrefix: config.channelPrefix, maxLength: config.replayMaxLength, ttlMs: config.replayTtlMs })
+      : undefined;
+    return { kind, broker, sessions, replay };
   }
   if (kind === 'cluster') {
     // Several workers without Redis: the primary holds sessions and routes messages.
     const { ClusterBroker } = await import('../broker/cluster.ts');
     const { ClusterSessionStore } = await import('../sessions/cluster.ts');
+    const { ClusterReplayBuffer } = await import('../replay/cluster.ts');
     const broker = new ClusterBroker();
     lifespan.defer('broker', () => broker.close());
     const sessions = new ClusterSessionStore();
     lifespan.defer('sessions', () => sessions.close());
-    return { kind, broker, sessions };
+    let replay: ReplayBuffer | undefined;
+    if (config.replay) {
+      const cluster = new ClusterReplayBuffer();
+      lifespan.defer('replay', () => cluster.close());
+      replay = cluster;
+    }
+    return { kind, broker, sessions, replay };
   }
   const broker = new MemoryBroker();
   lifespan.defer('broker', () => broker.close());
   const sessions = new MemorySessionStore({ idleTimeoutMs: config.sessionIdleTimeoutMs });
   lifespan.defer('sessions', () => sessions.close());
-  return { kind, broker, sessions };
+  let replay: ReplayBuffer | undefined;
+  if (config.replay) {
+    const memory = new MemoryReplayBuffer({ maxLength: config.replayMaxLength, ttlMs: config.replayTtlMs });
+    lifespan.defer('replay', () => memory.close());
+    replay = memory;
+  }
+  return { kind, broker, sessions, replay };
 }

@@ -5,6 +5,8 @@
 import type { Cluster, Worker } from 'node:cluster';
 import type { SseEvent } from '../broker/broker.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
+import { MemoryReplayBuffer, type ReplayLimits } from '../replay/memory.ts';
 import type { SessionPatch, SessionRecord, SessionStore } from '../sessions/store.ts';
 import {
   asWorkerMessage,
@@ -21,6 +23,8 @@ export interface ClusterHubOptions {
   sessions?: SessionStore;
   /** Idle expiry of the default store. Default 1 hour. */
   idleTimeoutMs?: number;
+  /** Retain stream events for Last-Event-ID resume (`--replay`), with these limits. */
+  replay?: ReplayLimits;
 }
 
 export interface ClusterHub {
@@ -54,6 +58,11 @@ type Request = Extract<WorkerMessage, { kind: 'request' }>;
 export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = {}): ClusterHub {
   const ownsSessions = options.sessions === undefined;
   const sessions = options.sessions ?? new MemorySessionStore({ idleTimeoutMs: options.idleTimeoutMs });
+  const replay = options.replay ? new MemoryReplayBuffer(options.replay) : undefined;
+  const requireReplay = (): MemoryReplayBuffer => {
+    if (!replay) throw new TypeError('replay is not enabled on this cluster (--replay)');
+    return replay;
+  };
   const holders = new Map<string, Holder>();
   const deliveries = new Map<number, Delivery>();
   let deliverySequence = 0;
@@ -158,6 +167,20 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         return sessions.unsubscribeResource(string('id'), string('uri'));
       case 'sessions.subscribersOf':
         return sessions.subscribersOf(string('uri'));
+      case 'replay.append':
+        return requireReplay().appendNow(string('sessionId'), string('streamId'), object<JsonRpcMessage>('message'));
+      case 'replay.appendAndPublish': {
+        // Retained and routed in the same turn: the holder sees events in append order.
+        const message = object<JsonRpcMessage>('message');
+        const id = requireReplay().appendNow(string('sessionId'), string('streamId'), message);
+        return broker.publish(string('brokerKey'), { type: 'message', message, id }).then((delivered) => ({ id, delivered }));
+      }
+      case 'replay.entriesAfter':
+        return requireReplay().entriesAfter(string('sessionId'), string('lastEventId'));
+      case 'replay.tail':
+        return requireReplay().tailNow(string('sessionId'), string('streamId'));
+      case 'replay.forget':
+        return requireReplay().forget(string('sessionId'));
       default:
         throw new TypeError(`unknown operation "${String((request as { op: unknown }).op)}"`);
     }
@@ -216,6 +239,7 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         for (const deliveryId of [...deliveries.keys()]) settleDelivery(deliveryId, false);
         holders.clear();
         if (ownsSessions) await sessions.close();
+        await replay?.close();
       })());
     },
   };

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SseEvent } from '../broker/broker.ts';
 import type { SessionPatch, SessionRecord } from '../sessions/store.ts';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
+import type { ReplayEntry, ReplayOutcome } from '../replay/replay.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -28,6 +30,15 @@ export interface HubOperations {
   'sessions.subscribeResource': { args: { id: string; uri: string }; result: void };
   'sessions.unsubscribeResource': { args: { id: string; uri: string }; result: void };
   'sessions.subscribersOf': { args: { uri: string }; result: string[] };
+  'replay.append': { args: { sessionId: string; streamId: string; message: JsonRpcMessage }; result: string };
+  /** Retains, then publishes with the event id, in one round trip (see broker.publish). */
+  'replay.appendAndPublish': {
+    args: { sessionId: string; streamId: string; brokerKey: string; message: JsonRpcMessage };
+    result: { id: string; delivered: boolean };
+  };
+  'replay.entriesAfter': { args: { sessionId: string; lastEventId: string }; result: ReplayOutcome & { entries: ReplayEntry[] } };
+  'replay.tail': { args: { sessionId: string; streamId: string }; result: string };
+  'replay.forget': { args: { sessionId: string }; result: void };
 }
 
 export type HubOperation = keyof HubOperations;

@@ -26,7 +26,10 @@ export async function runPrimary(config: Config): Promise<void> {
   }
   // Several workers without Redis: this process holds the sessions and routes stream messages.
   const hub = kind === 'cluster'
-    ? (await import('./hub.ts')).attachClusterHub(cluster, { idleTimeoutMs: config.sessionIdleTimeoutMs })
+    ? (await import('./hub.ts')).attachClusterHub(cluster, {
+        idleTimeoutMs: config.sessionIdleTimeoutMs,
+        ...(config.replay ? { replay: { maxLength: config.replayMaxLength, ttlMs: config.replayTtlMs } } : {}),
+      })
     : undefined;
 
   const slots = new Map<string, Worker>(); // worker id (w1..wN) -> current process
@@ -42,6 +45,9 @@ export async function runPrimary(config: Config): Promise<void> {
         if (isLifecycleMessage(message) && message.type === 'listening') {
           worker.off('message', onMessage);
           worker.off('exit', onEarlyExit);
+          // Every start, restart and replacement: which process holds the slot now.
+          // (`workerPid`: `pid` is the primary's own, bound to every line.)
+          logger.info({ worker: id, workerPid: worker.process.pid }, 'worker listening');
           resolve(message.url);
         }
       };

@@ -1,6 +1,7 @@
 // One HTTP worker's lifespan: build the app from the config, listen, and on shutdown drain in
 // order: stop accepting, end SSE streams with a retry hint, let in-flight requests finish within
-// the deadline, then close what was started, newest first (broker, sessions, Redis clients).
+// the deadline, then close what was started, newest first (mcp server, thread pool, broker,
+// sessions, Redis clients).
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { defaultOriginPolicy } from '../http/guards.ts';
 import { createMcpHttpApp, listen, type McpHttpApp } from '../http/app.ts';
 import { McpServer } from '../mcp/server.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { ToolPool } from '../pool/pool.ts';
 import { createBackends, type BackendKind } from './backends.ts';
 import { Lifespan } from './lifespan.ts';
 
@@ -29,6 +31,9 @@ export async function startWorker(config: Config, workerId: string): Promise<Wor
   const lifespan = new Lifespan();
   try {
     const backends = await createBackends(config, workerId, lifespan);
+    // After the backends, so shutdown destroys the threads before the Redis clients close.
+    const pool = new ToolPool({ threads: config.threads, onError: (err) => logger.error({ err }, 'pool thread failed') });
+    lifespan.defer('pool', () => pool.close());
     const app = APPS[config.app]!;
     const server = new McpServer({
       name: 'mcp-cluster',
@@ -36,15 +41,18 @@ export async function startWorker(config: Config, workerId: string): Promise<Wor
       title: app.title,
       broker: backends.broker,
       sessions: backends.sessions,
+      replay: backends.replay,
       instanceId: `${workerId}.${process.pid}`,
     });
-    app.register(server, { workerId });
+    app.register(server, { workerId, pool });
     lifespan.defer('mcp server', () => server.close());
 
     const httpApp = createMcpHttpApp(server, {
       workerId,
       maxBodyBytes: config.maxBodyBytes,
       heartbeatMs: config.heartbeatMs,
+      retryMs: config.retryMs,
+      ssePollMs: config.ssePollMs,
       originPolicy: defaultOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins),
       logger,
     });

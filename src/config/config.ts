@@ -29,6 +29,12 @@ export const OPTIONS = {
   allowedOrigins: { flag: 'allowed-origins', env: 'MCP_ALLOWED_ORIGINS', type: 'string', description: 'Comma-separated Origins accepted' },
   sessionIdleTimeoutMs: { flag: 'session-idle-timeout', env: 'MCP_SESSION_IDLE_TIMEOUT', type: 'string', description: 'Forget sessions idle this long, ms' },
   heartbeatMs: { flag: 'heartbeat', env: 'MCP_HEARTBEAT', type: 'string', description: 'SSE heartbeat interval, ms' },
+  replay: { flag: 'replay', env: 'MCP_REPLAY', type: 'boolean', description: 'Retain stream events for Last-Event-ID resume' },
+  replayMaxLength: { flag: 'replay-max-length', env: 'MCP_REPLAY_MAX_LENGTH', type: 'string', description: 'Events retained per stream' },
+  replayTtlMs: { flag: 'replay-ttl', env: 'MCP_REPLAY_TTL', type: 'string', description: 'Forget a stream this long after its last event, ms' },
+  retryMs: { flag: 'sse-retry', env: 'MCP_SSE_RETRY', type: 'string', description: 'retry: hint sent to SSE clients, ms' },
+  ssePollMs: { flag: 'sse-poll', env: 'MCP_SSE_POLL', type: 'string', description: 'With --replay: end GET streams after this long (SSE polling), ms; 0 = never' },
+  threads: { flag: 'threads', env: 'MCP_THREADS', type: 'string', description: 'Worker threads per HTTP worker for CPU-heavy tools (auto: cores / workers)' },
 } as const satisfies Record<string, OptionSpec>;
 
 const DEFAULTS = {
@@ -42,6 +48,12 @@ const DEFAULTS = {
   maxBodyBytes: 4 * 1024 * 1024,
   sessionIdleTimeoutMs: 60 * 60 * 1000,
   heartbeatMs: 15_000,
+  threads: 'auto',
+  replay: false,
+  replayMaxLength: 1000,
+  replayTtlMs: 5 * 60_000,
+  retryMs: 1000,
+  ssePollMs: 0,
 } as const;
 
 const list = z
@@ -68,7 +80,16 @@ const ConfigSchema = z.object({
   allowedOrigins: list.default([]),
   sessionIdleTimeoutMs: z.coerce.number().int().min(1000).default(DEFAULTS.sessionIdleTimeoutMs),
   heartbeatMs: z.coerce.number().int().min(0).default(DEFAULTS.heartbeatMs),
-});
+  threads: z.preprocess((value) => (value === 'auto' ? undefined : value), z.coerce.number().int().min(1).max(1024).optional()),
+  replay: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((value) => value === true || value === 'true' || value === '1')
+    .default(DEFAULTS.replay),
+  replayMaxLength: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULTS.replayMaxLength),
+  replayTtlMs: z.coerce.number().int().min(1000).default(DEFAULTS.replayTtlMs),
+  retryMs: z.coerce.number().int().min(0).default(DEFAULTS.retryMs),
+  ssePollMs: z.coerce.number().int().min(0).default(DEFAULTS.ssePollMs),
+}).transform((config) => ({ ...config, threads: config.threads ?? defaultThreads(config.workers) }));
 
 export type Config = z.output<typeof ConfigSchema>;
 type OptionName = keyof typeof OPTIONS;
@@ -103,6 +124,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 export function defaultWorkers(): number {
   return availableParallelism();
+}
+
+/** Threads per worker so that workers × threads fits the cores. */
+export function defaultThreads(workers: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / workers));
 }
 
 export function helpText(): string {

@@ -28,6 +28,8 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
     maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     jsonResponse: options.jsonResponse ?? false,
+    retryMs: options.retryMs ?? 1000,
+    ssePollMs: options.ssePollMs ?? 0,
     maxStreamBufferBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
     baseHeaders,
     originPolicy: options.originPolicy,
@@ -80,7 +82,7 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
   return {
     handler,
     transport,
-    drain(retryMs = 1000) {
+    drain(retryMs = transport.retryMs) {
       transport.draining = true;
       for (const stream of [...transport.streams]) stream.end(retryMs);
     },

@@ -1,49 +1,78 @@
-// GET /mcp: the session's standalone SSE stream. It subscribes to the broker BEFORE answering,
-// so a notify issued as soon as the client sees the response headers is never lost.
+// GET /mcp: the session's standalone SSE stream, or, with Last-Event-ID, the resumption of one
+// of its streams (the GET stream or a POST response stream) on whichever worker the client
+// reaches. Order matters: subscribe first (buffering), then replay what was retained after the
+// client's last id, then drain the buffer skipping what replay already sent, then go live.
+// Subscribing before answering also means a notify issued as soon as the client sees the
+// response headers is never lost.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SseEvent, SseEventListener } from '../broker/broker.ts';
+import { isResponse } from '../mcp/jsonrpc.ts';
+import { GET_STREAM_ID, parseEventId, streamBrokerKey } from '../replay/replay.ts';
 import { checkGetHeaders } from './guards.ts';
 import { sendError } from './respond.ts';
 import { SESSION_HEADER, requireSession, versionHeaderOf } from './session.ts';
 import { SseStream } from './sse.ts';
 import type { Transport } from './transport.ts';
 
-/** Retry hint sent when the server ends a stream the client should re-open. */
-const RECONNECT_HINT_MS = 1000;
-
 export async function handleGet(t: Transport, req: IncomingMessage, res: ServerResponse, principal: string | undefined): Promise<void> {
   const headerError = checkGetHeaders(req);
   if (headerError) return sendError(res, headerError, null, t.baseHeaders);
   versionHeaderOf(req);
   const session = await requireSession(req, t.server, principal);
+  const replay = t.server.replay;
+  const lastEventHeader = req.headers['last-event-id'];
+  const lastEventId = replay && typeof lastEventHeader === 'string' && lastEventHeader.length > 0 ? lastEventHeader : undefined;
+  // Without replay, Last-Event-ID is ignored: the GET stream simply starts afresh.
+  const streamId = (lastEventId && parseEventId(lastEventId)?.streamId) || GET_STREAM_ID;
+  const resumingPostStream = streamId !== GET_STREAM_ID;
+  const brokerKey = streamBrokerKey(session.id, streamId);
 
   let stream: SseStream | undefined;
   let ended = false;
+  /** Highest seq written: live events at or below it were already replayed. */
+  let lastSeq = -1;
   const pending: SseEvent[] = [];
-  const listener: SseEventListener = (event) => {
-    if (!stream) {
-      pending.push(event);
-      return;
+
+  const write = (event: Extract<SseEvent, { type: 'message' }>) => {
+    if (event.id !== undefined) {
+      const seq = parseEventId(event.id)?.seq;
+      if (seq !== undefined) {
+        if (seq <= lastSeq) return;
+        lastSeq = seq;
+      }
     }
-    deliver(event);
+    const data = JSON.stringify(event.message);
+    stream!.send(event.id === undefined ? { event: 'message', data } : { event: 'message', id: event.id, data });
+    // A POST stream is over once its response went out (spec: the server then closes it).
+    if (resumingPostStream && isResponse(event.message)) finish(undefined);
+  };
+  const finish = (retryMs: number | undefined) => {
+    if (ended) return;
+    ended = true;
+    void t.server.broker.unsubscribe(brokerKey, listener).catch(() => undefined);
+    stream!.end(retryMs);
   };
   const deliver = (event: SseEvent) => {
+    if (ended) return;
     if (event.type === 'end') {
-      // Takeover or deletion: the broker already detached this listener.
+      // Takeover or deletion: the broker already detached this listener. No retry hint after a
+      // takeover, or the two connections would take the stream from each other forever.
       ended = true;
-      stream!.end(event.reason === 'takeover' ? undefined : RECONNECT_HINT_MS);
+      stream!.end(event.reason === 'takeover' ? undefined : t.retryMs);
       return;
     }
-    const frame = event.id === undefined
-      ? { event: 'message', data: JSON.stringify(event.message) }
-      : { event: 'message', id: event.id, data: JSON.stringify(event.message) };
-    stream!.send(frame);
+    write(event);
   };
+  const listener: SseEventListener = (event) => {
+    if (stream && pending.length === 0 && ready) deliver(event);
+    else pending.push(event);
+  };
+  let ready = false;
 
-  await t.server.broker.subscribe(session.id, listener);
+  await t.server.broker.subscribe(brokerKey, listener);
   if (req.destroyed) {
-    await t.server.broker.unsubscribe(session.id, listener);
+    await t.server.broker.unsubscribe(brokerKey, listener);
     return;
   }
   stream = new SseStream(res, {
@@ -54,7 +83,41 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
   t.streams.add(stream);
   stream.onClose(() => {
     t.streams.delete(stream!);
-    if (!ended) void t.server.broker.unsubscribe(session.id, listener).catch(() => undefined);
+    if (!ended) {
+      ended = true;
+      void t.server.broker.unsubscribe(brokerKey, listener).catch(() => undefined);
+    }
   });
+
+  if (replay) {
+    try {
+      if (lastEventId) {
+        const outcome = await replay.replayAfter(session.id, lastEventId, (entry) =>
+          write({ type: 'message', message: entry.message, id: entry.id }),
+        );
+        if (outcome.status !== 'complete') {
+          // Documented outcome: the client learns that events it asked for are gone.
+          stream.send({ event: 'replay-gap', data: JSON.stringify({ lastEventId, status: outcome.status }) });
+          t.logger?.warn({ session: session.id, lastEventId, status: outcome.status }, 'resume outside the replay window');
+        }
+      } else {
+        // Prime the client with the stream's current position (spec 2025-11-25).
+        const tail = await replay.tail(session.id, GET_STREAM_ID);
+        lastSeq = parseEventId(tail)?.seq ?? 0;
+        stream.send({ id: tail, data: '', retry: t.retryMs });
+      }
+    } catch (err) {
+      t.logger?.error({ err, session: session.id }, 'replay failed');
+      finish(t.retryMs);
+      return;
+    }
+  }
   for (const event of pending.splice(0)) deliver(event);
+  ready = true;
+  // SSE polling: end a standalone stream after a while; the client resumes with Last-Event-ID.
+  if (replay && t.ssePollMs > 0 && !resumingPostStream) {
+    const timer = setTimeout(() => finish(t.retryMs), t.ssePollMs);
+    timer.unref();
+    stream.onClose(() => clearTimeout(timer));
+  }
 }

@@ -4,14 +4,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Exchange } from '../mcp/context.ts';
 import { ErrorCode, McpError, invalidRequest } from '../mcp/errors.ts';
-import { classify, failure, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
+import { classify, failure, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
 import type { MessageOrigin } from '../mcp/server.ts';
 import { acceptsBatches } from '../mcp/versions.ts';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { checkPostHeaders } from './guards.ts';
 import { sendEmpty, sendError, sendJson } from './respond.ts';
 import { SESSION_HEADER, requireSession, sessionIdOf, versionHeaderOf } from './session.ts';
-import { SseStream } from './sse.ts';
+import { PostStream } from './post-stream.ts';
 import type { Transport } from './transport.ts';
 
 export async function handlePost(t: Transport, req: IncomingMessage, res: ServerResponse, principal: string | undefined): Promise<void> {
@@ -91,64 +91,27 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     return sendEmpty(res, 202, t.baseHeaders);
   }
 
-  const stream = new LazyStream(t, res, { [SESSION_HEADER]: session.id });
+  const stream = new PostStream(t, res, { [SESSION_HEADER]: session.id }, session.id);
   if (!t.jsonResponse) stream.open();
-  const exchange: Exchange = { send: async (message) => stream.write(message) };
+  const exchange: Exchange = {
+    send: (message) => stream.write(message),
+    closeStream: (retryMs) => stream.closeForPolling(retryMs),
+  };
   const responses = await Promise.all(
     requests.map(async (request) => {
       const response = await t.server.handleRequest(request, origin, exchange);
       // Once streaming, each response goes out as soon as it is ready.
-      if (stream.streaming) stream.write(response);
+      if (stream.streaming) await stream.write(response);
       return response;
     }),
   );
   if (stream.streaming) {
-    for (const reply of invalidReplies) stream.write(reply);
-    stream.end();
+    for (const reply of invalidReplies) await stream.write(reply);
+    await stream.end();
     return;
   }
   const all = [...responses, ...invalidReplies];
   sendJson(res, 200, batch ? all : all[0], { ...t.baseHeaders, [SESSION_HEADER]: session.id });
-}
-
-/** The POST response: plain JSON until a related message forces it to become an SSE stream. */
-class LazyStream {
-  #sse: SseStream | undefined;
-  readonly #t: Transport;
-  readonly #res: ServerResponse;
-  readonly #headers: Record<string, string>;
-
-  constructor(t: Transport, res: ServerResponse, headers: Record<string, string>) {
-    this.#t = t;
-    this.#res = res;
-    this.#headers = headers;
-  }
-
-  get streaming(): boolean {
-    return this.#sse !== undefined;
-  }
-
-  write(message: JsonRpcMessage): void {
-    this.open().send({ event: 'message', data: JSON.stringify(message) });
-  }
-
-  open(): SseStream {
-    if (!this.#sse) {
-      this.#sse = new SseStream(this.#res, {
-        headers: { ...this.#t.baseHeaders, ...this.#headers },
-        heartbeatMs: this.#t.heartbeatMs,
-        maxBufferedBytes: this.#t.maxStreamBufferBytes,
-      });
-      const sse = this.#sse;
-      this.#t.streams.add(sse);
-      sse.onClose(() => this.#t.streams.delete(sse));
-    }
-    return this.#sse;
-  }
-
-  end(): void {
-    this.#sse?.end();
-  }
 }
 
 function errorObject(err: unknown) {

@@ -13,6 +13,13 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** SSE heartbeat interval. Default 15 s. */
   heartbeatMs?: number;
+  /** `retry:` hint (ms) sent with priming events and when the server ends a stream. Default 1000. */
+  retryMs?: number;
+  /**
+   * SSE polling (spec 2025-11-25, needs replay): end standalone GET streams after this many ms
+   * with a retry hint; clients come back with Last-Event-ID. 0 (default) keeps them open.
+   */
+  ssePollMs?: number;
   /** Unsent bytes after which a slow SSE consumer is cut off. Default 8 MiB. */
   maxStreamBufferBytes?: number;
   /**
@@ -33,6 +40,8 @@ export interface Transport {
   maxBodyBytes: number;
   heartbeatMs: number;
   jsonResponse: boolean;
+  retryMs: number;
+  ssePollMs: number;
   maxStreamBufferBytes: number;
   baseHeaders: Record<string, string>;
   originPolicy: OriginPolicy | undefined;

@@ -9,6 +9,11 @@ import type { ClientInfo } from '../sessions/store.ts';
 export interface Exchange {
   /** Sends a notification or request related to the request being handled. */
   send(message: JsonRpcMessage): Promise<void>;
+  /**
+   * Ends the request's SSE stream now, with a reconnect hint; the handler goes on and what it
+   * sends later is retained for the client's GET + Last-Event-ID. False when not resumable.
+   */
+  closeStream?(retryMs?: number): boolean;
 }
 
 export interface ServerRequestOptions {
@@ -30,6 +35,11 @@ export interface RequestContext {
   readonly meta: Record<string, unknown> | undefined;
   /** Fires on `notifications/cancelled` for this request, or when the server shuts down. */
   readonly signal: AbortSignal;
+  /**
+   * SSE polling (spec 2025-11-25): ends this request's stream now; the client reconnects with
+   * Last-Event-ID and receives the rest. Needs replay; returns false when the stream is not resumable.
+   */
+  closeSseStream(retryMs?: number): boolean;
   /** Sends a notification related to this request (on its stream when it has one). */
   notify(method: string, params?: Record<string, unknown>): Promise<void>;
   /** `notifications/progress`, sent only when the client asked for progress with a progressToken. */

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { SseBroker } from '../broker/broker.ts';
 import { MemoryBroker } from '../broker/memory.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
+import { GET_STREAM_ID, publishRetained, type ReplayBuffer } from '../replay/replay.ts';
 import type { ClientInfo, SessionRecord, SessionStore } from '../sessions/store.ts';
 import type { Exchange, RequestContext, ServerRequestOptions } from './context.ts';
 import { ErrorCode, McpError, invalidParams, invalidRequest, methodNotFound, toErrorObject } from './errors.ts';
@@ -47,6 +48,11 @@ export interface McpServerOptions {
   broker?: SseBroker;
   /** Where sessions live. Default: a MemorySessionStore (one process). */
   sessions?: SessionStore;
+  /**
+   * Opt-in retention of stream events for Last-Event-ID resume on any worker. Without it, an
+   * event published while no stream is attached is dropped (notify resolves false).
+   */
+  replay?: ReplayBuffer;
   /** Items per page of the list methods. Default 100. */
   pageSize?: number;
   /** How long a server-to-client request waits for the client's reply. Default 60 s. */
@@ -69,6 +75,7 @@ export class McpServer {
   readonly instructions: string | undefined;
   readonly broker: SseBroker;
   readonly sessions: SessionStore;
+  readonly replay: ReplayBuffer | undefined;
   readonly instanceId: string;
   readonly #tools = new ToolRegistry();
   readonly #resources = new ResourceRegistry();
@@ -88,6 +95,7 @@ export class McpServer {
     this.instructions = options.instructions;
     this.broker = options.broker ?? new MemoryBroker();
     this.sessions = options.sessions ?? new MemorySessionStore();
+    this.replay = options.replay;
     this.instanceId = options.instanceId ?? randomBytes(6).toString('hex');
     this.#outbound = new OutboundRequests(this.instanceId);
     this.#pageSize = options.pageSize ?? 100;
@@ -136,6 +144,7 @@ export class McpServer {
    */
   async notify(sessionId: string, message: JsonRpcMessage | { method: string; params?: Record<string, unknown> }): Promise<boolean> {
     const full = ('jsonrpc' in message ? message : { jsonrpc: '2.0', ...message }) as JsonRpcMessage;
+    if (this.replay) return (await publishRetained(this.replay, this.broker, sessionId, GET_STREAM_ID, full)).delivered;
     return this.broker.publish(sessionId, { type: 'message', message: full });
   }
 
@@ -187,6 +196,7 @@ export class McpServer {
   async closeSession(sessionId: string): Promise<boolean> {
     const existed = await this.sessions.delete(sessionId);
     await this.broker.publish(sessionId, { type: 'end', reason: 'session-deleted' });
+    await this.replay?.forget(sessionId);
     return existed;
   }
 
@@ -373,6 +383,7 @@ export class McpServer {
       principal: origin.principal,
       meta,
       signal,
+      closeSseStream: (retryMs) => exchange.closeStream?.(retryMs) ?? false,
       notify,
       progress: async (progress, total, message) => {
         if (typeof progressToken !== 'string' && typeof progressToken !== 'number') return;

@@ -158,9 +158,9 @@ export class RawSession {
   }
 
   /** Opens GET streams on fresh connections until one is held by a worker `accept` approves. */
-  async openStreamOn(accept: (workerId: string) => boolean, attempts = 32): Promise<RawStream> {
+  async openStreamOn(accept: (workerId: string) => boolean, extraHeaders: Record<string, string> = {}, attempts = 32): Promise<RawStream> {
     for (let i = 0; i < attempts; i++) {
-      const stream = await this.openStream();
+      const stream = await this.openStream(extraHeaders);
       if (accept(stream.workerId)) return stream;
       await stream.close();
     }

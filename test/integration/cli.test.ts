@@ -28,11 +28,11 @@ describe('mcp-cluster CLI, one worker', () => {
     assert.match(cli.lines[0]!, /listening on http:\/\/127\.0\.0\.1:\d+\/mcp \(workers: 1, broker: memory\)/);
   });
 
-  test('the demo app serves echo, add, notify, countdown, whoami, a resource and a prompt', async () => {
+  test('the demo app serves its tools, a resource and a prompt', async () => {
     const c = await connectClient(cli.url);
     try {
       const { tools } = await c.client.listTools();
-      assert.deepEqual(tools.map((tool) => tool.name).sort(), ['add', 'countdown', 'echo', 'notify', 'whoami']);
+      assert.deepEqual(tools.map((tool) => tool.name).sort(), ['add', 'count_primes', 'countdown', 'echo', 'notify', 'ticker', 'whoami']);
       const sum = await c.client.callTool({ name: 'add', arguments: { a: 2, b: 40 } });
       assert.deepEqual(sum.structuredContent, { sum: 42 });
       const progress: number[] = [];

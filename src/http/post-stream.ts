@@ -1,0 +1,87 @@
+// The response to a POST with requests: plain JSON, or an SSE stream that related messages and
+// the results travel on. With a replay buffer the stream is resumable: it starts with a priming
+// event (an id, no data, a retry hint), every message is retained before it is written, and once
+// the connection is gone what follows is published for a GET + Last-Event-ID on any worker.
+
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
+import { formatEventId, publishRetained } from '../replay/replay.ts';
+import { SseStream } from './sse.ts';
+import type { Transport } from './transport.ts';
+
+export class PostStream {
+  readonly #t: Transport;
+  readonly #res: ServerResponse;
+  readonly #headers: Record<string, string>;
+  readonly #sessionId: string;
+  /** Set when the stream is resumable. */
+  readonly #streamId: string | undefined;
+  #sse: SseStream | undefined;
+  /** Writes happen in order, each after the previous one was retained. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(t: Transport, res: ServerResponse, headers: Record<string, string>, sessionId: string) {
+    this.#t = t;
+    this.#res = res;
+    this.#headers = headers;
+    this.#sessionId = sessionId;
+    this.#streamId = t.server.replay ? `p${randomBytes(9).toString('base64url')}` : undefined;
+  }
+
+  get streaming(): boolean {
+    return this.#sse !== undefined;
+  }
+
+  open(): SseStream {
+    if (this.#sse) return this.#sse;
+    const sse = new SseStream(this.#res, {
+      headers: { ...this.#t.baseHeaders, ...this.#headers },
+      heartbeatMs: this.#t.heartbeatMs,
+      maxBufferedBytes: this.#t.maxStreamBufferBytes,
+    });
+    this.#sse = sse;
+    this.#t.streams.add(sse);
+    sse.onClose(() => this.#t.streams.delete(sse));
+    // spec 2025-11-25: prime the client with an event id (and empty data) so it can resume.
+    if (this.#streamId) sse.send({ id: formatEventId(this.#streamId, 0), data: '', retry: this.#t.retryMs });
+    return sse;
+  }
+
+  /** Queues a message; resolves once it was written (or retained and published). */
+  write(message: JsonRpcMessage): Promise<void> {
+    const sse = this.open();
+    const next = this.#queue.then(() => this.#writeNow(sse, message));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** SSE polling: end the connection now; later messages reach the client when it resumes. */
+  closeForPolling(retryMs?: number): boolean {
+    if (!this.#streamId) return false;
+    const sse = this.open();
+    this.#queue = this.#queue.then(() => sse.end(retryMs ?? this.#t.retryMs));
+    return true;
+  }
+
+  /** Ends the stream once every queued message is out. */
+  async end(): Promise<void> {
+    await this.#queue;
+    this.#sse?.end();
+  }
+
+  async #writeNow(sse: SseStream, message: JsonRpcMessage): Promise<void> {
+    const replay = this.#t.server.replay;
+    if (!replay || !this.#streamId) {
+      sse.send({ event: 'message', data: JSON.stringify(message) });
+      return;
+    }
+    if (sse.closed) {
+      // The client left (or was asked to poll): retain and publish to a resumed stream, if any.
+      await publishRetained(replay, this.#t.server.broker, this.#sessionId, this.#streamId, message);
+      return;
+    }
+    const id = await replay.append(this.#sessionId, this.#streamId, message);
+    sse.send({ event: 'message', id, data: JSON.stringify(message) });
+  }
+}

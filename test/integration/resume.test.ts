@@ -1,0 +1,123 @@
+// Resume on any worker (--replay): a client that keeps reconnecting to other workers while
+// notifications flow misses nothing and receives nothing twice; a POST stream lost mid-call is
+// resumed on another worker with the progress and the result produced after the disconnect.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client } from 'undici';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { startCli, type RunningCli } from '../helpers/cli.ts';
+import { messageData, RawSession, type RawStream } from '../helpers/raw-session.ts';
+import { startRedis, type RedisHandle } from '../helpers/redis.ts';
+
+const TICKS = 6000;
+const PER_SECOND = 2000;
+const RECONNECTS = 20;
+
+function resumeSuite(mode: 'redis' | 'cluster') {
+  describe(`resume on any worker, ${mode} mode`, () => {
+    let redis: RedisHandle | undefined;
+    let cli: RunningCli;
+
+    before(async () => {
+      const args = ['--workers', '2', '--replay', '--replay-max-length', '5000', '--shutdown-timeout', '2000'];
+      if (mode === 'redis') {
+        redis = await startRedis();
+        args.push('--redis-url', redis.url, '--channel-prefix', `resume${process.pid}`);
+      }
+      cli = await startCli(args);
+    });
+    after(async () => {
+      await cli.stop();
+      await redis?.stop();
+    });
+
+    test(`${PER_SECOND} notifications/s while the client reconnects to another worker ${RECONNECTS} times: exactly 1..N, in order`, async () => {
+      const receiver = new RawSession(cli.url);
+      await receiver.open();
+      let stream = await receiver.openStream();
+      const ticks: number[] = [];
+      const workersSeen = [stream.workerId];
+      let lastId = (await stream.waitFor((e) => e.id !== undefined)).id!;
+      let consumed = 0; // events of the current stream already taken into `ticks`
+
+      const take = (s: RawStream) => {
+        for (const event of s.events.slice(consumed)) {
+          if (event.id !== undefined) lastId = event.id;
+          if (event.data) ticks.push((messageData(event).params as { data: { tick: number } }).data.tick);
+        }
+        consumed = s.events.length;
+      };
+
+      const sender = new RawSession(cli.url);
+      await sender.open();
+      const ticker = sender.callTool('ticker', { sessionId: receiver.sessionId, count: TICKS, perSecond: PER_SECOND });
+
+      for (let reconnect = 1; reconnect <= RECONNECTS; reconnect++) {
+        const target = Math.floor((reconnect * TICKS) / (RECONNECTS + 2));
+        await stream.waitFor(() => ticks.length + stream.events.slice(consumed).filter((e) => e.data).length >= target, 20_000);
+        await stream.close();
+        take(stream);
+        const previous = stream.workerId;
+        stream = await receiver.openStreamOn((worker) => worker !== previous, { 'last-event-id': lastId });
+        consumed = 0;
+        workersSeen.push(stream.workerId);
+      }
+      const done = await ticker;
+      assert.equal((done.result.structuredContent as { sent: number }).sent, TICKS);
+      await stream.waitFor(() => ticks.length + stream.events.slice(consumed).filter((e) => e.data).length >= TICKS, 20_000);
+      take(stream);
+      await stream.close();
+
+      assert.equal(workersSeen.length, RECONNECTS + 1);
+      for (let i = 1; i < workersSeen.length; i++) assert.notEqual(workersSeen[i], workersSeen[i - 1]);
+      assert.equal(ticks.length, TICKS, 'no event lost or duplicated');
+      assert.ok(ticks.every((value, index) => value === index + 1), 'ticks arrive exactly as 1..N');
+    });
+
+    test('a POST stream lost mid-call resumes on another worker with the rest of the progress and the result', async () => {
+      const session = new RawSession(cli.url);
+      await session.open();
+      const origin = new URL(cli.url);
+      const client = new Client(origin.origin);
+      const res = await client.request({
+        path: origin.pathname,
+        method: 'POST',
+        headers: session.headers(),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 42,
+          method: 'tools/call',
+          params: { name: 'countdown', arguments: { steps: 8, intervalMs: 100 }, _meta: { progressToken: 'pt' } },
+        }),
+      });
+      const postWorker = String(res.headers['mcp-worker-id']);
+      const seen: EventSourceMessage[] = [];
+      const parser = createParser({ onEvent: (event) => seen.push(event) });
+      // Read until the first progress notification, then drop the connection mid-call.
+      for await (const chunk of res.body) {
+        parser.feed((chunk as Buffer).toString('utf8'));
+        if (seen.some((e) => e.data.includes('notifications/progress'))) break;
+      }
+      res.body.destroy();
+      await client.destroy();
+      const lastId = seen.filter((e) => e.id).at(-1)!.id!;
+      assert.match(lastId, /^p[\w-]+\/\d+$/);
+      const beforeDrop = seen.filter((e) => e.data).map((e) => messageData(e));
+
+      const resumed = await session.openStreamOn((worker) => worker !== postWorker, { 'last-event-id': lastId });
+      await resumed.ended; // the stream ends after the result
+      const afterDrop = resumed.events.filter((e) => e.data).map((e) => messageData(e));
+      const progress = [...beforeDrop, ...afterDrop]
+        .filter((m) => m.method === 'notifications/progress')
+        .map((m) => (m.params as { progress: number }).progress);
+      assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7, 8]);
+      const result = afterDrop.at(-1)!;
+      assert.equal(result.id, 42);
+      assert.deepEqual(result.result, { content: [{ type: 'text', text: 'counted 8 steps' }] });
+    });
+  });
+}
+
+resumeSuite('redis');
+resumeSuite('cluster');
