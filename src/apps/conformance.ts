@@ -82,6 +82,14 @@ const COMPLETION_CANDIDATES = ['test', 'test-value-1', 'test-value-2', 'paris', 
 export function registerConformanceApp(server: McpServer): McpServer {
   // ── tools ────────────────────────────────────────────────────────────────────────────────
 
+  // server-sse-polling: the stream ends mid-call (SSE polling); the result reaches the client
+  // when it resumes with GET + Last-Event-ID. Needs --replay; without it the call just finishes.
+  server.tool('test_reconnection', { description: 'Closes its SSE stream mid-call, then finishes' }, async (_args, ctx) => {
+    ctx.closeSseStream();
+    await sleep(100, ctx.signal);
+    return { content: [{ type: 'text', text: 'Reconnection test completed successfully' }] };
+  });
+
   server.tool('test_simple_text', { description: 'Returns one text content block' }, () => ({
     content: [text('This is a simple text response for testing.')],
   }));

@@ -66,7 +66,7 @@ interface StartedServer {
 
 /** Starts `src/cli/main.ts --app conformance --port 0` and waits for the URL it prints. */
 function startServer(): Promise<StartedServer> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', '--app', 'conformance', '--port', '0'];
+  const args = ['--import', 'tsx', 'src/cli/main.ts', '--app', 'conformance', '--port', '0', '--replay', '--sse-retry', '500'];
   log(`starting server: node ${args.join(' ')}`);
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
