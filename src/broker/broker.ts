@@ -2,7 +2,7 @@
 // holds, wherever in the cluster that stream lives. Implementations: memory.ts (one process),
 // redis.ts (many processes and hosts), cluster.ts (node:cluster IPC through the primary).
 
-import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
+import type { JsonRpcId, JsonRpcMessage } from '../mcp/jsonrpc.ts';
 
 /** What travels through a broker to the stream that holds a session. */
 export type SseEvent =
@@ -14,6 +14,15 @@ export type SseEvent =
 export type EndReason = 'takeover' | 'session-deleted';
 
 export type SseEventListener = (event: SseEvent) => void;
+
+/** Cluster-wide control messages: every process of the cluster receives each one. */
+export type BusMessage =
+  /** Deliver a notification to every session stream this process holds (server.broadcast). */
+  | { type: 'notify-sessions'; message: JsonRpcMessage }
+  /** Abort a request wherever it runs (notifications/cancelled landed on another worker). */
+  | { type: 'cancel'; sessionId: string | null; requestId: JsonRpcId; reason: string };
+
+export type BusListener = (message: BusMessage) => void;
 
 export interface SseBroker {
   /**
@@ -32,6 +41,10 @@ export interface SseBroker {
   publish(sessionId: string, event: SseEvent): Promise<boolean>;
   /** Whether any process of the cluster has a subscriber for `sessionId`. */
   hasSubscriber(sessionId: string): Promise<boolean>;
+  /** Sends a control message to every process's bus listener, this one's included. */
+  broadcast(message: BusMessage): Promise<void>;
+  /** Registers this process's bus listener; resolves once it receives broadcasts. */
+  onBroadcast(listener: BusListener): Promise<void>;
   /** Detaches every subscriber of this process. Never closes a connection it was given. */
   close(): Promise<void>;
 }

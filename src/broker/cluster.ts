@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ClusterIpcError, IpcClient, type IpcPort, type PushMessage } from '../cluster/ipc.ts';
-import type { SseBroker, SseEvent, SseEventListener } from './broker.ts';
+import type { BusListener, BusMessage, SseBroker, SseEvent, SseEventListener } from './broker.ts';
 
 export interface ClusterBrokerOptions {
   /** The channel to the primary. Default: this process's (a node:cluster worker's). */
@@ -26,6 +26,7 @@ export class ClusterBroker implements SseBroker {
   readonly #origin = randomUUID();
   /** This broker's subscriber of each session. */
   readonly #subscriptions = new Map<string, Subscription>();
+  readonly #bus = new Set<BusListener>();
   readonly #client: IpcClient;
   #closing: Promise<void> | undefined;
 
@@ -71,9 +72,20 @@ export class ClusterBroker implements SseBroker {
     return this.#client.request('broker.hasSubscriber', { sessionId });
   }
 
+  broadcast(message: BusMessage): Promise<void> {
+    return this.#client.request('broker.broadcast', { message });
+  }
+
+  async onBroadcast(listener: BusListener): Promise<void> {
+    const first = this.#bus.size === 0;
+    this.#bus.add(listener);
+    if (first) await this.#client.request('broker.listen', {});
+  }
+
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
       this.#subscriptions.clear();
+      this.#bus.clear();
       try {
         // Until the primary answers, deliveries it already sent keep arriving: they are answered
         // (not delivered) by #onPush, so no publisher waits on us for nothing.
@@ -88,6 +100,10 @@ export class ClusterBroker implements SseBroker {
   }
 
   #onPush(message: PushMessage): void {
+    if (message.kind === 'bus') {
+      for (const listener of this.#bus) deliverBus(listener, message.message);
+      return;
+    }
     if (message.origin !== this.#origin) return; // another broker of this worker
     const { sessionId } = message;
     const current = this.#subscriptions.get(sessionId);
@@ -125,6 +141,16 @@ export class ClusterBroker implements SseBroker {
 function deliver(listener: SseEventListener, event: SseEvent): void {
   try {
     listener(event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+function deliverBus(listener: BusListener, message: BusMessage): void {
+  try {
+    listener(message);
   } catch (error) {
     queueMicrotask(() => {
       throw error;

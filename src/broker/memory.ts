@@ -1,9 +1,10 @@
 // One-process broker: a map from session id to its one listener.
 
-import type { SseBroker, SseEvent, SseEventListener } from './broker.ts';
+import type { BusListener, BusMessage, SseBroker, SseEvent, SseEventListener } from './broker.ts';
 
 export class MemoryBroker implements SseBroker {
   readonly #listeners = new Map<string, SseEventListener>();
+  readonly #bus = new Set<BusListener>();
 
   async subscribe(sessionId: string, onEvent: SseEventListener): Promise<void> {
     const previous = this.#listeners.get(sessionId);
@@ -31,7 +32,16 @@ export class MemoryBroker implements SseBroker {
     return this.#listeners.has(sessionId);
   }
 
+  async broadcast(message: BusMessage): Promise<void> {
+    for (const listener of this.#bus) listener(message);
+  }
+
+  async onBroadcast(listener: BusListener): Promise<void> {
+    this.#bus.add(listener);
+  }
+
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#bus.clear();
   }
 }

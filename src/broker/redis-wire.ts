@@ -1,7 +1,7 @@
 // The wire format of Redis session channels, shared by RedisBroker and createNotifier so that a
 // process with only a Redis URL publishes exactly what a worker would.
 
-import type { SseEvent } from './broker.ts';
+import type { BusMessage, SseEvent } from './broker.ts';
 
 /** `<prefix>:sse:`: prepend to a session id to get its channel. */
 export function sessionChannelPrefix(channelPrefix = 'mcp'): string {
@@ -14,7 +14,13 @@ export function sessionChannelPrefix(channelPrefix = 'mcp'): string {
  */
 export type WireMessage =
   | { type: 'event'; origin: string; event: SseEvent }
-  | { type: 'takeover'; origin: string; token: string };
+  | { type: 'takeover'; origin: string; token: string }
+  | { type: 'bus'; origin: string; message: BusMessage };
+
+/** `<prefix>:bus`: the cluster-wide control channel every process subscribes to. */
+export function busChannel(channelPrefix = 'mcp'): string {
+  return `${channelPrefix}:bus`;
+}
 
 export function encode(message: WireMessage): string {
   return JSON.stringify(message);
@@ -32,6 +38,7 @@ export function decode(raw: string): WireMessage | undefined {
   if (typeof message.origin !== 'string') return undefined;
   if (message.type === 'takeover' && typeof message.token === 'string') return message as WireMessage;
   if (message.type === 'event' && isSseEvent(message.event)) return message as WireMessage;
+  if (message.type === 'bus' && isBusMessage(message.message)) return message as WireMessage;
   return undefined; // untagged: not a broker message
 }
 
@@ -42,3 +49,10 @@ function isSseEvent(value: unknown): value is SseEvent {
   return event.type === 'end' && typeof event.reason === 'string';
 }
 
+
+export function isBusMessage(value: unknown): value is BusMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as Record<string, unknown>;
+  if (message.type === 'notify-sessions') return typeof message.message === 'object' && message.message !== null;
+  return message.type === 'cancel' && typeof message.reason === 'string' && ['string', 'number'].includes(typeof message.requestId);
+}

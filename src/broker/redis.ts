@@ -4,8 +4,8 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { SseBroker, SseEvent, SseEventListener } from './broker.ts';
-import { decode, encode, sessionChannelPrefix } from './redis-wire.ts';
+import type { BusListener, BusMessage, SseBroker, SseEvent, SseEventListener } from './broker.ts';
+import { busChannel, decode, encode, sessionChannelPrefix } from './redis-wire.ts';
 
 export interface RedisBrokerOptions {
   /** Normal-mode connection for PUBLISH and PUBSUB NUMSUB. Borrowed: never closed here. */
@@ -35,12 +35,15 @@ export class RedisBroker implements SseBroker {
   readonly #origin = randomUUID();
   /** This process's subscriber of each session. */
   readonly #subscriptions = new Map<string, Subscription>();
+  readonly #busChannel: string;
+  readonly #bus = new Set<BusListener>();
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
     this.#publisher = options.publisher;
     this.#subscriber = options.subscriber;
     this.#channelPrefix = sessionChannelPrefix(options.channelPrefix);
+    this.#busChannel = busChannel(options.channelPrefix);
     this.#subscriber.on('message', this.#onMessage);
     this.#subscriber.on('ready', this.#onReady);
   }
@@ -97,25 +100,43 @@ export class RedisBroker implements SseBroker {
     return Number(reply[1]) > 0;
   }
 
+  async broadcast(message: BusMessage): Promise<void> {
+    await this.#publisher.publish(this.#busChannel, encode({ type: 'bus', origin: this.#origin, message }));
+  }
+
+  async onBroadcast(listener: BusListener): Promise<void> {
+    if (this.#closed) throw new Error('RedisBroker is closed');
+    const first = this.#bus.size === 0;
+    this.#bus.add(listener);
+    if (first) await this.#subscriber.subscribe(this.#busChannel);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#subscriber.off('message', this.#onMessage);
     this.#subscriber.off('ready', this.#onReady);
     const channels = [...this.#subscriptions.keys()].map((id) => this.channel(id));
+    if (this.#bus.size > 0) channels.push(this.#busChannel);
+    this.#bus.clear();
     this.#subscriptions.clear();
     if (channels.length > 0) await this.#unsubscribeChannels(channels);
   }
 
   /** Routes every message of the shared subscriber connection to the session it is for. */
   readonly #onMessage = (channel: string, raw: string): void => {
+    if (channel === this.#busChannel) {
+      const message = decode(raw);
+      if (message?.type === 'bus') for (const listener of this.#bus) deliverBus(listener, message.message);
+      return;
+    }
     if (!channel.startsWith(this.#channelPrefix)) return; // another broker's channel
     const sessionId = channel.slice(this.#channelPrefix.length);
     const current = this.#subscriptions.get(sessionId);
     // Not ours, or detached while its UNSUBSCRIBE is in flight: the message is dropped.
     if (!current) return;
     const message = decode(raw);
-    if (!message) return;
+    if (!message || message.type === 'bus') return;
     if (message.type === 'takeover') {
       // Our own takeover echo. Tokens alone would not do: the echo of a subscribe that a later
       // local subscribe already replaced would end the replacement. Local replacements are
@@ -137,6 +158,7 @@ export class RedisBroker implements SseBroker {
    */
   readonly #onReady = (): void => {
     const channels = [...this.#subscriptions].filter(([, s]) => s.live).map(([id]) => this.channel(id));
+    if (this.#bus.size > 0) channels.push(this.#busChannel);
     if (channels.length === 0) return;
     // A failure here surfaces as the connection's own error/reconnect; the next 'ready' retries.
     this.#subscriber.subscribe(...channels).catch(() => {});
@@ -163,6 +185,16 @@ export class RedisBroker implements SseBroker {
 function deliver(listener: SseEventListener, event: SseEvent): void {
   try {
     listener(event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+function deliverBus(listener: BusListener, message: BusMessage): void {
+  try {
+    listener(message);
   } catch (error) {
     queueMicrotask(() => {
       throw error;

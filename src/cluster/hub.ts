@@ -3,7 +3,8 @@
 // worker. Workers reach it through ClusterBroker and ClusterSessionStore (protocol: ipc.ts).
 
 import type { Cluster, Worker } from 'node:cluster';
-import type { SseEvent } from '../broker/broker.ts';
+import type { BusMessage, SseEvent } from '../broker/broker.ts';
+import { isBusMessage } from '../broker/redis-wire.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
 import { MemoryReplayBuffer, type ReplayLimits } from '../replay/memory.ts';
@@ -58,6 +59,8 @@ type Request = Extract<WorkerMessage, { kind: 'request' }>;
 export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = {}): ClusterHub {
   const ownsSessions = options.sessions === undefined;
   const sessions = options.sessions ?? new MemorySessionStore({ idleTimeoutMs: options.idleTimeoutMs });
+  /** Workers that receive bus messages, by worker id. */
+  const busListeners = new Map<number, Worker>();
   const replay = options.replay ? new MemoryReplayBuffer(options.replay) : undefined;
   const requireReplay = (): MemoryReplayBuffer => {
     if (!replay) throw new TypeError('replay is not enabled on this cluster (--replay)');
@@ -146,6 +149,14 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         return broker.publish(string('sessionId'), field<SseEvent>('event', isSseEvent, 'an SSE event'));
       case 'broker.hasSubscriber':
         return holders.has(string('sessionId'));
+      case 'broker.broadcast': {
+        const message = field<BusMessage>('message', isBusMessage, 'a bus message');
+        for (const listener of busListeners.values()) send(listener, toWorker({ kind: 'bus', message }));
+        return;
+      }
+      case 'broker.listen':
+        busListeners.set(worker.id, worker);
+        return;
       case 'broker.close':
         return broker.close(worker, string('origin'));
       case 'sessions.create': {
@@ -213,6 +224,7 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
   // A worker that exited (or can no longer hear us) holds nothing: drop its streams, and answer
   // the publishes it will never acknowledge.
   const onWorkerGone = (worker: Worker): void => {
+    busListeners.delete(worker.id);
     for (const [sessionId, holder] of holders) {
       if (holder.worker.id === worker.id) holders.delete(sessionId);
     }
@@ -238,6 +250,7 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         cluster.off('exit', onWorkerGone);
         for (const deliveryId of [...deliveries.keys()]) settleDelivery(deliveryId, false);
         holders.clear();
+        busListeners.clear();
         if (ownsSessions) await sessions.close();
         await replay?.close();
       })());

@@ -5,7 +5,8 @@
 // both sides.
 
 import { randomUUID } from 'node:crypto';
-import type { SseEvent } from '../broker/broker.ts';
+import type { BusMessage, SseEvent } from '../broker/broker.ts';
+import { isBusMessage } from '../broker/redis-wire.ts';
 import type { SessionPatch, SessionRecord } from '../sessions/store.ts';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
 import type { ReplayEntry, ReplayOutcome } from '../replay/replay.ts';
@@ -20,6 +21,10 @@ export interface HubOperations {
   /** Resolves once the holder acknowledged: true when a listener there got the event. */
   'broker.publish': { args: { sessionId: string; event: SseEvent }; result: boolean };
   'broker.hasSubscriber': { args: { sessionId: string }; result: boolean };
+  /** Sends a bus message to every worker that listens (broker.listen), the caller included. */
+  'broker.broadcast': { args: { message: BusMessage }; result: void };
+  /** The calling worker receives bus messages from now on. */
+  'broker.listen': { args: Record<string, never>; result: void };
   /** Drops every subscription the broker `origin` of the calling worker holds. */
   'broker.close': { args: { origin: string }; result: void };
   'sessions.create': { args: { record: SessionRecord }; result: void };
@@ -62,9 +67,11 @@ export type PrimaryMessage =
   /** An event for the session the broker `origin` of this worker holds; answer with `delivered`. */
   | (Tagged & { kind: 'deliver'; deliveryId: number; origin: string; sessionId: string; event: SseEvent })
   /** The subscription `token` of broker `origin` was taken over by a subscribe elsewhere. */
-  | (Tagged & { kind: 'takeover'; origin: string; sessionId: string; token: string });
+  | (Tagged & { kind: 'takeover'; origin: string; sessionId: string; token: string })
+  /** A cluster-wide control message (see BusMessage). */
+  | (Tagged & { kind: 'bus'; message: BusMessage });
 
-export type PushMessage = Extract<PrimaryMessage, { kind: 'deliver' | 'takeover' }>;
+export type PushMessage = Extract<PrimaryMessage, { kind: 'deliver' | 'takeover' | 'bus' }>;
 
 type Untagged<M> = M extends unknown ? Omit<M, 'mcpCluster'> : never;
 
@@ -106,6 +113,7 @@ export function asPrimaryMessage(raw: unknown): PrimaryMessage | undefined {
     return raw as PrimaryMessage;
   }
   if (value.kind === 'takeover' && strings('origin', 'sessionId', 'token')) return raw as PrimaryMessage;
+  if (value.kind === 'bus' && isBusMessage(value.message)) return raw as PrimaryMessage;
   return undefined;
 }
 

@@ -99,6 +99,7 @@ export interface ListenOptions {
 
 /** Creates an http.Server for the app and listens; resolves once it accepts connections. */
 export async function listen(app: McpHttpApp, options: ListenOptions = {}): Promise<Server> {
+  await app.transport.server.start();
   const httpServer = createServer(
     {
       headersTimeout: options.headersTimeoutMs ?? 10_000,

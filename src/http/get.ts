@@ -50,7 +50,7 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
   const finish = (retryMs: number | undefined) => {
     if (ended) return;
     ended = true;
-    void t.server.broker.unsubscribe(brokerKey, listener).catch(() => undefined);
+    void t.server.detachStream(brokerKey, listener).catch(() => undefined);
     stream!.end(retryMs);
   };
   const deliver = (event: SseEvent) => {
@@ -70,9 +70,9 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
   };
   let ready = false;
 
-  await t.server.broker.subscribe(brokerKey, listener);
+  await t.server.attachStream(brokerKey, listener);
   if (req.destroyed) {
-    await t.server.broker.unsubscribe(brokerKey, listener);
+    await t.server.detachStream(brokerKey, listener);
     return;
   }
   stream = new SseStream(res, {
@@ -85,7 +85,7 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
     t.streams.delete(stream!);
     if (!ended) {
       ended = true;
-      void t.server.broker.unsubscribe(brokerKey, listener).catch(() => undefined);
+      void t.server.detachStream(brokerKey, listener).catch(() => undefined);
     }
   });
 

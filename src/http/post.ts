@@ -77,8 +77,9 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
         await t.server.handleNotification(item.message, origin);
         break;
       case 'response':
-        if (!t.server.handleResponse(item.message)) {
-          t.logger?.warn({ id: item.message.id, session: session.id }, 'reply to an unknown server request dropped');
+        if ((await t.server.handleResponse(item.message)) === 'orphaned') {
+          // Answered 202 all the same: the client did its part; its request's worker is gone.
+          t.logger?.warn({ id: item.message.id, session: session.id }, 'reply to a server request nobody waits for');
         }
         break;
       case 'invalid':
@@ -97,20 +98,23 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     send: (message) => stream.write(message),
     closeStream: (retryMs) => stream.closeForPolling(retryMs),
   };
-  const responses = await Promise.all(
+  const answered = await Promise.all(
     requests.map(async (request) => {
       const response = await t.server.handleRequest(request, origin, exchange);
       // Once streaming, each response goes out as soon as it is ready.
-      if (stream.streaming) await stream.write(response);
+      if (response && stream.streaming) await stream.write(response);
       return response;
     }),
   );
+  // A cancelled request gets no response (spec); in JSON mode the HTTP request still needs one.
+  const responses = answered.filter((response): response is JsonRpcResponse => response !== undefined);
   if (stream.streaming) {
     for (const reply of invalidReplies) await stream.write(reply);
     await stream.end();
     return;
   }
   const all = [...responses, ...invalidReplies];
+  if (all.length === 0) return sendEmpty(res, 202, { ...t.baseHeaders, [SESSION_HEADER]: session.id });
   sendJson(res, 200, batch ? all : all[0], { ...t.baseHeaders, [SESSION_HEADER]: session.id });
 }
 

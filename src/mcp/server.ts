@@ -3,7 +3,8 @@
 // an exchange (where related messages go), and it answers with JSON-RPC responses.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SseBroker } from '../broker/broker.ts';
+import type { SseBroker, SseEventListener } from '../broker/broker.ts';
+import { ClusterLink } from './cluster-link.ts';
 import { MemoryBroker } from '../broker/memory.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
 import { GET_STREAM_ID, publishRetained, type ReplayBuffer } from '../replay/replay.ts';
@@ -85,6 +86,7 @@ export class McpServer {
   readonly #pageSize: number;
   readonly #requestTimeoutMs: number;
   readonly #shutdown = new AbortController();
+  readonly #link: ClusterLink;
 
   constructor(options: McpServerOptions) {
     this.info = { name: options.name, version: options.version };
@@ -100,6 +102,18 @@ export class McpServer {
     this.#outbound = new OutboundRequests(this.instanceId);
     this.#pageSize = options.pageSize ?? 100;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.#link = new ClusterLink(this.broker, this.instanceId, {
+      onReply: (response) => this.#outbound.settle(response),
+      onCancel: (sessionId, requestId, reason) => this.cancelRequest(sessionId, requestId, reason),
+    });
+  }
+
+  /**
+   * Joins the cluster: listens for replies routed to this process and for broadcasts. `listen()`
+   * calls it; call it yourself when you mount the HTTP handler on your own server.
+   */
+  start(): Promise<void> {
+    return this.#link.start();
   }
 
   // ── registration ─────────────────────────────────────────────────────────────────────────
@@ -146,6 +160,38 @@ export class McpServer {
     const full = ('jsonrpc' in message ? message : { jsonrpc: '2.0', ...message }) as JsonRpcMessage;
     if (this.replay) return (await publishRetained(this.replay, this.broker, sessionId, GET_STREAM_ID, full)).delivered;
     return this.broker.publish(sessionId, { type: 'message', message: full });
+  }
+
+  /**
+   * Sends a notification to every live session of the cluster, once each, on its GET stream.
+   * Broadcasts are not retained for replay.
+   */
+  async broadcast(message: { method: string; params?: Record<string, unknown> }): Promise<void> {
+    await this.#link.broadcast({ jsonrpc: '2.0', ...message } as JsonRpcMessage);
+  }
+
+  /** `notifications/tools/list_changed` to every live session. */
+  toolListChanged(): Promise<void> {
+    return this.broadcast({ method: 'notifications/tools/list_changed' });
+  }
+
+  /** `notifications/resources/list_changed` to every live session. */
+  resourceListChanged(): Promise<void> {
+    return this.broadcast({ method: 'notifications/resources/list_changed' });
+  }
+
+  /** `notifications/prompts/list_changed` to every live session. */
+  promptListChanged(): Promise<void> {
+    return this.broadcast({ method: 'notifications/prompts/list_changed' });
+  }
+
+  /** Attaches a stream listener through the broker (the transport's GET handler uses this). */
+  attachStream(key: string, listener: SseEventListener): Promise<void> {
+    return this.#link.attachStream(key, listener);
+  }
+
+  detachStream(key: string, listener: SseEventListener): Promise<void> {
+    return this.#link.detachStream(key, listener);
   }
 
   /** Sends `notifications/resources/updated` to every session subscribed to `uri`; resolves to how many got it. */
@@ -218,8 +264,11 @@ export class McpServer {
 
   // ── dispatch ─────────────────────────────────────────────────────────────────────────────
 
-  /** Answers one request. Never throws: failures become JSON-RPC error responses. */
-  async handleRequest(request: JsonRpcRequest, origin: MessageOrigin, exchange: Exchange): Promise<JsonRpcResponse> {
+  /**
+   * Answers one request. Never throws: failures become JSON-RPC error responses. Resolves
+   * undefined when the client cancelled it (spec: no response is sent for a cancelled request).
+   */
+  async handleRequest(request: JsonRpcRequest, origin: MessageOrigin, exchange: Exchange): Promise<JsonRpcResponse | undefined> {
     const key = inFlightKey(origin.session?.id, request.id);
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, this.#shutdown.signal]);
@@ -234,6 +283,7 @@ export class McpServer {
       signal.throwIfAborted();
       return success(request.id, result);
     } catch (err) {
+      if (controller.signal.aborted) return undefined;
       return failure(request.id, toErrorObject(err));
     } finally {
       if (this.#inFlight.get(key) === controller) this.#inFlight.delete(key);
@@ -252,7 +302,10 @@ export class McpServer {
         const requestId = params.requestId;
         if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
         const reason = typeof params.reason === 'string' ? params.reason : 'Cancelled by the client';
-        this.cancelRequest(origin.session?.id, requestId, reason);
+        // Not running here: it may run on another worker.
+        if (!this.cancelRequest(origin.session?.id, requestId, reason)) {
+          await this.#link.cancelEverywhere(origin.session?.id, requestId, reason);
+        }
         return;
       }
       default:
@@ -269,9 +322,15 @@ export class McpServer {
     return true;
   }
 
-  /** A client's reply to a server-to-client request; false when no handler here waits for it. */
-  handleResponse(response: JsonRpcResponse): boolean {
-    return this.#outbound.settle(response);
+  /**
+   * A client's reply to a server-to-client request: settled here, routed to the worker whose
+   * handler waits for it, or `orphaned` when that worker is gone or nobody waits.
+   */
+  async handleResponse(response: JsonRpcResponse): Promise<'settled' | 'routed' | 'orphaned'> {
+    if (this.#outbound.settle(response)) return 'settled';
+    const owner = OutboundRequests.ownerOf(response.id);
+    if (owner === undefined || owner === this.instanceId) return 'orphaned';
+    return (await this.#link.routeReply(owner, response)) ? 'routed' : 'orphaned';
   }
 
   async #dispatch(request: JsonRpcRequest, ctx: RequestContext): Promise<Record<string, unknown>> {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { SseBroker, SseEvent, SseEventListener } from '../../src/broker/broker.ts';
+import type { BusMessage, SseBroker, SseEvent, SseEventListener } from '../../src/broker/broker.ts';
 
 export interface BrokerPair {
   /** Two brokers over one backend, as two processes would hold them (memory: one instance twice). */
@@ -233,6 +233,20 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       assert.equal(await b.hasSubscriber(s1), false);
       assert.deepEqual(r1.events, []);
       assert.deepEqual(r2.events, []);
+    });
+
+    it('broadcast reaches the bus listener of every broker, the sender included, once each', async () => {
+      const onA: BusMessage[] = [];
+      const onB: BusMessage[] = [];
+      await a.onBroadcast((m) => onA.push(m));
+      await b.onBroadcast((m) => onB.push(m));
+      const cancel: BusMessage = { type: 'cancel', sessionId: sessionId(), requestId: 7, reason: 'test' };
+      const notify: BusMessage = { type: 'notify-sessions', message: { jsonrpc: '2.0', method: 'notifications/tools/list_changed' } };
+      await a.broadcast(cancel);
+      await b.broadcast(notify);
+      await eventually(async () => onA.length === 2 && onB.length === 2, 'both bus listeners got both messages');
+      assert.deepEqual(onA, [cancel, notify]);
+      assert.deepEqual(onB, [cancel, notify]);
     });
   });
 }
