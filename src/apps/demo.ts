@@ -134,6 +134,68 @@ export function registerDemoApp(server: McpServer, options: DemoAppOptions): voi
     },
   );
 
+  server.tool(
+    'ask_name',
+    {
+      description: "Asks the user for their name (elicitation) and greets them; the reply may reach any worker",
+      inputSchema: z.object({ timeoutMs: z.number().int().min(1).max(600_000).optional() }),
+    },
+    async ({ timeoutMs }, ctx) => {
+      const answer = await ctx.elicit(
+        {
+          message: 'What is your name?',
+          requestedSchema: { type: 'object', properties: { name: { type: 'string', title: 'Name' } }, required: ['name'] },
+        },
+        timeoutMs === undefined ? {} : { timeoutMs },
+      );
+      const name = (answer.content as { name?: unknown } | undefined)?.name;
+      const text = answer.action === 'accept' && typeof name === 'string' ? `Hello, ${name}!` : `No name given (${String(answer.action)})`;
+      return { content: [{ type: 'text', text }] };
+    },
+  );
+
+  server.tool(
+    'log_levels',
+    { description: 'Sends one notifications/message at each level; logging/setLevel decides which reach the client' },
+    async (_args, ctx) => {
+      for (const level of ['debug', 'info', 'notice', 'warning', 'error', 'critical'] as const) {
+        await ctx.log(level, { level, worker: options.workerId }, 'log_levels');
+      }
+      return { content: [{ type: 'text', text: 'logged at every level' }] };
+    },
+  );
+
+  server.tool(
+    'touch_resource',
+    {
+      description: 'Announces that a resource changed: every session subscribed to it gets notifications/resources/updated',
+      inputSchema: z.object({ uri: z.string().default('demo://readme') }),
+      outputSchema: z.object({ delivered: z.number() }),
+    },
+    async ({ uri }) => {
+      const delivered = await server.resourceUpdated(uri);
+      return { content: [{ type: 'text', text: `${delivered} subscribed session(s) notified` }], structuredContent: { delivered } };
+    },
+  );
+
+  server.tool(
+    'broadcast',
+    {
+      description: 'Sends a notification to every live session of the cluster: a message, or a list_changed',
+      inputSchema: z.object({
+        kind: z.enum(['message', 'tools', 'resources', 'prompts']).default('message'),
+        text: z.string().default('hello, everyone'),
+      }),
+    },
+    async ({ kind, text }) => {
+      if (kind === 'tools') await server.toolListChanged();
+      else if (kind === 'resources') await server.resourceListChanged();
+      else if (kind === 'prompts') await server.promptListChanged();
+      else await server.broadcast({ method: 'notifications/message', params: { level: 'info', logger: 'broadcast', data: { text, from: options.workerId } } });
+      return { content: [{ type: 'text', text: `broadcast ${kind}` }] };
+    },
+  );
+
   server.resource(
     'demo://readme',
     { name: 'readme', title: 'About this server', mimeType: 'text/markdown' },

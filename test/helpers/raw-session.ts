@@ -99,10 +99,19 @@ export class RawSession {
 
   /** Opens the session's GET stream on a fresh connection. */
   async openStream(extraHeaders: Record<string, string> = {}): Promise<RawStream> {
-    const client = new Client(this.url.origin);
     const headers = this.headers({ accept: 'text/event-stream', ...extraHeaders });
     delete headers['content-type'];
-    const res = await client.request({ path: this.url.pathname, method: 'GET', headers });
+    return this.#stream('GET', headers, undefined);
+  }
+
+  /** POSTs a request and reads its SSE response as it comes (fresh connection). */
+  async postStream(body: unknown): Promise<RawStream> {
+    return this.#stream('POST', this.headers(), JSON.stringify(body));
+  }
+
+  async #stream(method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined): Promise<RawStream> {
+    const client = new Client(this.url.origin);
+    const res = await client.request({ path: this.url.pathname, method, headers, body });
     const events: EventSourceMessage[] = [];
     const retries: number[] = [];
     const waiters = new Set<{ predicate: (event: EventSourceMessage) => boolean; resolve: (event: EventSourceMessage) => void }>();

@@ -32,7 +32,7 @@ describe('mcp-cluster CLI, one worker', () => {
     const c = await connectClient(cli.url);
     try {
       const { tools } = await c.client.listTools();
-      assert.deepEqual(tools.map((tool) => tool.name).sort(), ['add', 'count_primes', 'countdown', 'echo', 'notify', 'ticker', 'whoami']);
+      assert.deepEqual(tools.map((tool) => tool.name).sort(), ['add', 'ask_name', 'broadcast', 'count_primes', 'countdown', 'echo', 'log_levels', 'notify', 'ticker', 'touch_resource', 'whoami']);
       const sum = await c.client.callTool({ name: 'add', arguments: { a: 2, b: 40 } });
       assert.deepEqual(sum.structuredContent, { sum: 42 });
       const progress: number[] = [];
