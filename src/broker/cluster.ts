@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClusterIpcError, IpcClient, type IpcPort, type PushMessage } from '../cluster/ipc.ts';
 import type { BusListener, BusMessage, SseBroker, SseEvent, SseEventListener } from './broker.ts';
+import { deliverSafely } from './deliver.ts';
 
 export interface ClusterBrokerOptions {
   /** The channel to the primary. Default: this process's (a node:cluster worker's). */
@@ -101,7 +102,7 @@ export class ClusterBroker implements SseBroker {
 
   #onPush(message: PushMessage): void {
     if (message.kind === 'bus') {
-      for (const listener of this.#bus) deliverBus(listener, message.message);
+      for (const listener of this.#bus) deliverSafely(listener, message.message);
       return;
     }
     if (message.origin !== this.#origin) return; // another broker of this worker
@@ -111,7 +112,7 @@ export class ClusterBroker implements SseBroker {
       // A token we no longer hold was already replaced here, and its listener already ended.
       if (!current || current.token !== message.token) return;
       this.#subscriptions.delete(sessionId);
-      deliver(current.listener, TAKEOVER);
+      deliverSafely(current.listener, TAKEOVER);
       return;
     }
     if (!current) {
@@ -124,36 +125,11 @@ export class ClusterBroker implements SseBroker {
       this.#subscriptions.delete(sessionId);
       this.#withdraw(sessionId, current.token);
     }
-    deliver(current.listener, message.event);
+    deliverSafely(current.listener, message.event);
     this.#client.post({ kind: 'delivered', deliveryId: message.deliveryId, delivered: true });
   }
 
   #withdraw(sessionId: string, token: string): void {
     this.#client.request('broker.unsubscribe', { sessionId, origin: this.#origin, token }).catch(() => {});
-  }
-}
-
-/**
- * Runs a listener from inside the IPC message handler. A throw there would skip the other
- * handlers of the message and the acknowledgement, so it is rethrown on its own, as an
- * EventEmitter would.
- */
-function deliver(listener: SseEventListener, event: SseEvent): void {
-  try {
-    listener(event);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
-}
-
-function deliverBus(listener: BusListener, message: BusMessage): void {
-  try {
-    listener(message);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
   }
 }

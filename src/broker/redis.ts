@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BusListener, BusMessage, SseBroker, SseEvent, SseEventListener } from './broker.ts';
+import { deliverSafely } from './deliver.ts';
 import { busChannel, decode, encode, sessionChannelPrefix } from './redis-wire.ts';
 
 export interface RedisBrokerOptions {
@@ -127,7 +128,7 @@ export class RedisBroker implements SseBroker {
   readonly #onMessage = (channel: string, raw: string): void => {
     if (channel === this.#busChannel) {
       const message = decode(raw);
-      if (message?.type === 'bus') for (const listener of this.#bus) deliverBus(listener, message.message);
+      if (message?.type === 'bus') for (const listener of this.#bus) deliverSafely(listener, message.message);
       return;
     }
     if (!channel.startsWith(this.#channelPrefix)) return; // another broker's channel
@@ -143,12 +144,12 @@ export class RedisBroker implements SseBroker {
       // ended synchronously in subscribe().
       if (message.origin === this.#origin) return;
       this.#detach(sessionId);
-      deliver(current.listener, { type: 'end', reason: 'takeover' });
+      deliverSafely(current.listener, { type: 'end', reason: 'takeover' });
       return;
     }
     // An end event detaches the listener: it is no longer the session's subscriber.
     if (message.event.type === 'end') this.#detach(sessionId);
-    deliver(current.listener, message.event);
+    deliverSafely(current.listener, message.event);
   };
 
   /**
@@ -175,29 +176,5 @@ export class RedisBroker implements SseBroker {
     // The connection belongs to the caller; once they ended it, its subscriptions went with it.
     if (this.#subscriber.status === 'end') return;
     await this.#subscriber.unsubscribe(...channels);
-  }
-}
-
-/**
- * Runs a listener from inside ioredis's reply parser. A throw there would abandon the rest of the
- * socket buffer (other sessions' messages), so it is rethrown on its own, as an EventEmitter would.
- */
-function deliver(listener: SseEventListener, event: SseEvent): void {
-  try {
-    listener(event);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
-}
-
-function deliverBus(listener: BusListener, message: BusMessage): void {
-  try {
-    listener(message);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
   }
 }
