@@ -15,7 +15,7 @@ export { createMcpHttpApp, listen, type McpHttpApp, type ListenOptions } from '.
 export type { HttpOptions } from './http/transport.ts';
 export { defaultOriginPolicy, type OriginPolicy } from './http/guards.ts';
 
-export type { SseBroker, SseEvent, SseEventListener, EndReason } from './broker/broker.ts';
+export type { SseBroker, SseEvent, SseEventListener, EndReason, BusMessage, BusListener } from './broker/broker.ts';
 export { MemoryBroker } from './broker/memory.ts';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.ts';
 
@@ -24,3 +24,6 @@ export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions/m
 export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions/redis.ts';
 
 export { createNotifier, type Notifier, type NotifierOptions } from './notifier.ts';
+
+export { Metrics, type MetricsOptions } from './metrics/metrics.ts';
+export type { ServerMetrics, TransportMetrics, HttpMetrics, MetricsExposition } from './metrics/hooks.ts';

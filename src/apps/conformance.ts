@@ -1,12 +1,14 @@
 // The fixture app the official MCP conformance suite (@modelcontextprotocol/conformance) tests
 // against: every tool, resource and prompt its server scenarios call, with the names, inputs
-// and outputs they check. test/conformance/REQUIREMENTS.md is the checklist this implements;
-// `npm run conformance` runs the suite against `mcp-cluster --app conformance`.
+// and outputs they check. test/conformance/REQUIREMENTS.md is the checklist this implements
+// (REQUIREMENTS-2026.md for the stateless-era fixtures of ./conformance-2026.ts, registered
+// last); `npm run conformance` runs the suite against `mcp-cluster --app conformance`.
 
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { McpServer } from '../mcp/server.ts';
 import type { ContentBlock } from '../mcp/types.ts';
+import { registerConformance2026Fixtures } from './conformance-2026.ts';
 
 /** A 2×2 RGB PNG (blue/orange checkerboard), base64. */
 export const TEST_PNG_BASE64 =
@@ -82,6 +84,11 @@ const COMPLETION_CANDIDATES = ['test', 'test-value-1', 'test-value-2', 'paris', 
 export function registerConformanceApp(server: McpServer): McpServer {
   // ── tools ────────────────────────────────────────────────────────────────────────────────
 
+  // First in tools/list: the 2026 http-header-validation probes call tools[0] with `{}`.
+  server.tool('test_simple_text', { description: 'Returns one text content block' }, () => ({
+    content: [text('This is a simple text response for testing.')],
+  }));
+
   // server-sse-polling: the stream ends mid-call (SSE polling); the result reaches the client
   // when it resumes with GET + Last-Event-ID. Needs --replay; without it the call just finishes.
   server.tool('test_reconnection', { description: 'Closes its SSE stream mid-call, then finishes' }, async (_args, ctx) => {
@@ -89,10 +96,6 @@ export function registerConformanceApp(server: McpServer): McpServer {
     await sleep(100, ctx.signal);
     return { content: [{ type: 'text', text: 'Reconnection test completed successfully' }] };
   });
-
-  server.tool('test_simple_text', { description: 'Returns one text content block' }, () => ({
-    content: [text('This is a simple text response for testing.')],
-  }));
 
   server.tool('test_image_content', { description: 'Returns one PNG image content block' }, () => ({
     content: [{ type: 'image', data: TEST_PNG_BASE64, mimeType: 'image/png' }],
@@ -374,6 +377,9 @@ export function registerConformanceApp(server: McpServer): McpServer {
       { role: 'user', content: text('Please analyze the image above.') },
     ],
   }));
+
+  // ── 2026-07-28 fixtures (test/conformance/REQUIREMENTS-2026.md §g), listed in both eras ──
+  registerConformance2026Fixtures(server);
 
   return server;
 }

@@ -105,6 +105,7 @@ export class ClusterBroker implements SseBroker {
       for (const listener of this.#bus) deliverSafely(listener, message.message);
       return;
     }
+    if (message.kind === 'topic') return; // the subscription broker's
     if (message.origin !== this.#origin) return; // another broker of this worker
     const { sessionId } = message;
     const current = this.#subscriptions.get(sessionId);

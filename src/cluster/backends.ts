@@ -4,6 +4,7 @@
 import type { SseBroker } from '../broker/broker.ts';
 import { MemoryBroker } from '../broker/memory.ts';
 import { RedisBroker } from '../broker/redis.ts';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
 import { RedisSessionStore } from '../sessions/redis.ts';
@@ -11,6 +12,10 @@ import type { SessionStore } from '../sessions/store.ts';
 import { MemoryReplayBuffer } from '../replay/memory.ts';
 import { RedisReplayBuffer } from '../replay/redis.ts';
 import type { ReplayBuffer } from '../replay/replay.ts';
+import { randomBytes } from 'node:crypto';
+import { MemorySubscriptionBroker } from '../topics/memory.ts';
+import { RedisSubscriptionBroker } from '../topics/redis.ts';
+import type { SubscriptionBroker } from '../topics/topics.ts';
 import type { Lifespan } from './lifespan.ts';
 import { closeRedis, connectRedis } from './redis-clients.ts';
 
@@ -22,6 +27,14 @@ export interface Backends {
   sessions: SessionStore;
   /** Present with --replay. */
   replay: ReplayBuffer | undefined;
+  /** Where subscriptions/listen streams (2026-07-28) listen. */
+  topics: SubscriptionBroker;
+  /** The key that signs requestState, the same on every worker of the deployment. */
+  stateSecret: string;
+  /** The worker's Redis connections, in Redis mode. */
+  redis?: { publisher: Redis; subscriber: Redis };
+  /** /readyz checks: is the broker connected (Redis clients ready, IPC channel to the primary open)? */
+  readiness(): Record<string, boolean>;
 }
 
 export function backendKind(config: Config): BackendKind {
@@ -48,7 +61,12 @@ export async function createBackends(config: Config, workerId: string, lifespan:
     const replay = config.replay
       ? new RedisReplayBuffer({ redis: publisher, keyPrefix: config.channelPrefix, maxLength: config.replayMaxLength, ttlMs: config.replayTtlMs })
       : undefined;
-    return { kind, broker, sessions, replay };
+    const topics = new RedisSubscriptionBroker({ publisher, subscriber, channelPrefix: config.channelPrefix });
+    lifespan.defer('topics', () => topics.close());
+    // Every worker of every host must sign requestState alike: agree on a key through Redis.
+    const stateSecret = config.stateSecret ?? (await sharedSecret(publisher, `${config.channelPrefix}:state-secret`));
+    const readiness = () => ({ redisPublisher: publisher.status === 'ready', redisSubscriber: subscriber.status === 'ready' });
+    return { kind, broker, sessions, replay, topics, stateSecret, redis: { publisher, subscriber }, readiness };
   }
   if (kind === 'cluster') {
     // Several workers without Redis: the primary holds sessions and routes messages.
@@ -65,7 +83,12 @@ export async function createBackends(config: Config, workerId: string, lifespan:
       lifespan.defer('replay', () => cluster.close());
       replay = cluster;
     }
-    return { kind, broker, sessions, replay };
+    const { ClusterSubscriptionBroker } = await import('../topics/cluster.ts');
+    const topics = new ClusterSubscriptionBroker();
+    lifespan.defer('topics', () => topics.close());
+    // The primary hands every worker the same key (MCP_STATE_SECRET) unless one was configured.
+    const stateSecret = config.stateSecret ?? process.env.MCP_STATE_SECRET ?? randomBytes(32).toString('base64url');
+    return { kind, broker, sessions, replay, topics, stateSecret, readiness: () => ({ primary: process.connected === true }) };
   }
   const broker = new MemoryBroker();
   lifespan.defer('broker', () => broker.close());
@@ -77,5 +100,16 @@ export async function createBackends(config: Config, workerId: string, lifespan:
     lifespan.defer('replay', () => memory.close());
     replay = memory;
   }
-  return { kind, broker, sessions, replay };
+  const topics = new MemorySubscriptionBroker();
+  lifespan.defer('topics', () => topics.close());
+  const stateSecret = config.stateSecret ?? randomBytes(32).toString('base64url');
+  return { kind, broker, sessions, replay, topics, stateSecret, readiness: () => ({}) };
+}
+
+/** A random secret stored once in Redis (SET NX): whoever comes first sets it, everyone reads it. */
+async function sharedSecret(redis: Redis, key: string): Promise<string> {
+  await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
+  const secret = await redis.get(key);
+  if (!secret) throw new Error(`could not read the shared secret ${key} from Redis`);
+  return secret;
 }

@@ -61,6 +61,8 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
   const sessions = options.sessions ?? new MemorySessionStore({ idleTimeoutMs: options.idleTimeoutMs });
   /** Workers that receive bus messages, by worker id. */
   const busListeners = new Map<number, Worker>();
+  /** Workers listening to each topic (subscription broker), by worker id. */
+  const topicListeners = new Map<string, Map<number, Worker>>();
   const replay = options.replay ? new MemoryReplayBuffer(options.replay) : undefined;
   const requireReplay = (): MemoryReplayBuffer => {
     if (!replay) throw new TypeError('replay is not enabled on this cluster (--replay)');
@@ -154,6 +156,27 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         for (const listener of busListeners.values()) send(listener, toWorker({ kind: 'bus', message }));
         return;
       }
+      case 'topics.subscribe':
+        for (const topic of field<string[]>('topics', isStringArray, 'a list of strings')) {
+          let listeners = topicListeners.get(topic);
+          if (!listeners) topicListeners.set(topic, (listeners = new Map()));
+          listeners.set(worker.id, worker);
+        }
+        return;
+      case 'topics.unsubscribe':
+        for (const topic of field<string[]>('topics', isStringArray, 'a list of strings')) {
+          const listeners = topicListeners.get(topic);
+          listeners?.delete(worker.id);
+          if (listeners?.size === 0) topicListeners.delete(topic);
+        }
+        return;
+      case 'topics.publish': {
+        const topic = string('topic');
+        const event = (args as { event?: unknown }).event;
+        const listeners = [...(topicListeners.get(topic)?.values() ?? [])];
+        for (const listener of listeners) send(listener, toWorker({ kind: 'topic', topic, event }));
+        return listeners.length;
+      }
       case 'broker.listen':
         busListeners.set(worker.id, worker);
         return;
@@ -225,6 +248,10 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
   // the publishes it will never acknowledge.
   const onWorkerGone = (worker: Worker): void => {
     busListeners.delete(worker.id);
+    for (const [topic, listeners] of topicListeners) {
+      listeners.delete(worker.id);
+      if (listeners.size === 0) topicListeners.delete(topic);
+    }
     for (const [sessionId, holder] of holders) {
       if (holder.worker.id === worker.id) holders.delete(sessionId);
     }
@@ -251,9 +278,14 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         for (const deliveryId of [...deliveries.keys()]) settleDelivery(deliveryId, false);
         holders.clear();
         busListeners.clear();
+        topicListeners.clear();
         if (ownsSessions) await sessions.close();
         await replay?.close();
       })());
     },
   };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }

@@ -23,6 +23,11 @@ export interface HubOperations {
   'broker.hasSubscriber': { args: { sessionId: string }; result: boolean };
   /** Sends a bus message to every worker that listens (broker.listen), the caller included. */
   'broker.broadcast': { args: { message: BusMessage }; result: void };
+  /** The calling worker receives events of these topics from now on (subscription broker). */
+  'topics.subscribe': { args: { topics: string[] }; result: void };
+  'topics.unsubscribe': { args: { topics: string[] }; result: void };
+  /** Resolves to how many workers listen to the topic. */
+  'topics.publish': { args: { topic: string; event: unknown }; result: number };
   /** The calling worker receives bus messages from now on. */
   'broker.listen': { args: Record<string, never>; result: void };
   /** Drops every subscription the broker `origin` of the calling worker holds. */
@@ -69,9 +74,11 @@ export type PrimaryMessage =
   /** The subscription `token` of broker `origin` was taken over by a subscribe elsewhere. */
   | (Tagged & { kind: 'takeover'; origin: string; sessionId: string; token: string })
   /** A cluster-wide control message (see BusMessage). */
-  | (Tagged & { kind: 'bus'; message: BusMessage });
+  | (Tagged & { kind: 'bus'; message: BusMessage })
+  /** An event on a topic this worker listens to. */
+  | (Tagged & { kind: 'topic'; topic: string; event: unknown });
 
-export type PushMessage = Extract<PrimaryMessage, { kind: 'deliver' | 'takeover' | 'bus' }>;
+export type PushMessage = Extract<PrimaryMessage, { kind: 'deliver' | 'takeover' | 'bus' | 'topic' }>;
 
 type Untagged<M> = M extends unknown ? Omit<M, 'mcpCluster'> : never;
 
@@ -114,6 +121,7 @@ export function asPrimaryMessage(raw: unknown): PrimaryMessage | undefined {
   }
   if (value.kind === 'takeover' && strings('origin', 'sessionId', 'token')) return raw as PrimaryMessage;
   if (value.kind === 'bus' && isBusMessage(value.message)) return raw as PrimaryMessage;
+  if (value.kind === 'topic' && strings('topic')) return raw as PrimaryMessage;
   return undefined;
 }
 

@@ -3,8 +3,11 @@
 // SIGTERM/SIGINT asks every worker to drain and exits once they have.
 
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.ts';
+import { Counter } from 'prom-client';
 import { createLogger } from '../log.ts';
+import { attachMetricsAggregator } from '../metrics/cluster.ts';
 import { backendKind } from './backends.ts';
 import { isLifecycleMessage, shutdown } from './lifecycle-messages.ts';
 import { closeRedis, connectRedis } from './redis-clients.ts';
@@ -18,7 +21,7 @@ const CRASH_LOOP_WINDOW_MS = 60_000;
 const KILL_GRACE_MS = 2_000;
 
 export async function runPrimary(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel, { role: 'primary' });
+  const logger = createLogger(config.logLevel, { role: 'primary' }, config.logFormat);
   const kind = backendKind(config);
   if (kind === 'redis') {
     // Fail fast with one line in the primary, rather than N workers each failing to start.
@@ -31,14 +34,20 @@ export async function runPrimary(config: Config): Promise<void> {
         ...(config.replay ? { replay: { maxLength: config.replayMaxLength, ttlMs: config.replayTtlMs } } : {}),
       })
     : undefined;
+  // Every mode, hub or Redis: a worker's /metrics is the sum over all workers, collected here.
+  const metrics = attachMetricsAggregator(cluster);
+  const restarts = new Counter({ name: 'mcp_worker_restarts_total', help: 'Workers restarted after an unexpected exit', registers: [metrics.registry] });
 
+  // One requestState key for all workers, so an input round trip may continue on any of them.
+  // With Redis the workers agree on one through Redis (hosts share it too).
+  const stateSecret = kind === 'cluster' ? (config.stateSecret ?? randomBytes(32).toString('base64url')) : undefined;
   const slots = new Map<string, Worker>(); // worker id (w1..wN) -> current process
   const crashes: number[] = [];
   let stopping = false;
   let announced = false;
 
   const fork = (id: string): Promise<string> => {
-    const worker = cluster.fork({ MCP_WORKER_ID: id });
+    const worker = cluster.fork({ MCP_WORKER_ID: id, ...(stateSecret === undefined ? {} : { MCP_STATE_SECRET: stateSecret }) });
     slots.set(id, worker);
     return new Promise((resolve, reject) => {
       const onMessage = (message: unknown) => {
@@ -74,6 +83,7 @@ export async function runPrimary(config: Config): Promise<void> {
     }
     const delay = Math.min(RESTART_BASE_DELAY_MS * 2 ** (crashes.length - 1), RESTART_MAX_DELAY_MS);
     logger.error({ worker: id, code, signal, restartInMs: delay }, 'worker exited unexpectedly; restarting');
+    restarts.inc();
     setTimeout(() => {
       if (!stopping) fork(id).catch((err: unknown) => logger.error({ err, worker: id }, 'restart failed'));
     }, delay);
@@ -98,6 +108,7 @@ export async function runPrimary(config: Config): Promise<void> {
     const codes = await Promise.all([...slots.values()].map(stopWorker));
     const clean = codes.every((code) => code === 0);
     await hub?.detach();
+    metrics.detach();
     logger.info({ codes }, 'all workers stopped');
     process.exit(exitCode !== 0 ? exitCode : clean ? 0 : 1);
   };

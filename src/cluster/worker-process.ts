@@ -7,7 +7,7 @@ import { startWorker } from './worker.ts';
 
 export async function runClusterWorker(config: Config): Promise<void> {
   const workerId = process.env.MCP_WORKER_ID ?? `w${process.pid}`;
-  const worker = await startWorker(config, workerId);
+  const worker = await startWorker(config, workerId, { cluster: true });
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

@@ -5,12 +5,16 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
 import { APPS } from '../apps/index.ts';
 import type { Config } from '../config/config.ts';
 import { defaultOriginPolicy } from '../http/guards.ts';
 import { createMcpHttpApp, listen, type McpHttpApp } from '../http/app.ts';
+import { bearerAuth, parseAuthTokens } from '../http/auth.ts';
 import { McpServer } from '../mcp/server.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { ClusterMetricsClient } from '../metrics/cluster.ts';
+import { Metrics } from '../metrics/metrics.ts';
 import { ToolPool } from '../pool/pool.ts';
 import { createBackends, type BackendKind } from './backends.ts';
 import { Lifespan } from './lifespan.ts';
@@ -26,14 +30,26 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-export async function startWorker(config: Config, workerId: string): Promise<WorkerHandle> {
-  const logger = createLogger(config.logLevel, { worker: workerId });
+export interface StartWorkerOptions {
+  /** A node:cluster worker: /metrics asks the primary for the whole cluster's metrics. */
+  cluster?: boolean;
+}
+
+export async function startWorker(config: Config, workerId: string, options: StartWorkerOptions = {}): Promise<WorkerHandle> {
+  const logger = createLogger(config.logLevel, { worker: workerId }, config.logFormat);
   const lifespan = new Lifespan();
   try {
+    // First, so that it answers the primary's collections for as long as the process lives.
+    const registry = new Registry();
+    const clusterMetrics = options.cluster ? new ClusterMetricsClient(registry) : undefined;
+    if (clusterMetrics) lifespan.defer('cluster metrics', () => clusterMetrics.close());
+    const metrics = new Metrics({ registry, ...(clusterMetrics ? { source: () => clusterMetrics.expose() } : {}) });
     const backends = await createBackends(config, workerId, lifespan);
+    for (const [client, redis] of Object.entries(backends.redis ?? {})) redis.on('reconnecting', () => metrics.redisReconnecting(client));
     // After the backends, so shutdown destroys the threads before the Redis clients close.
     const pool = new ToolPool({ threads: config.threads, onError: (err) => logger.error({ err }, 'pool thread failed') });
     lifespan.defer('pool', () => pool.close());
+    metrics.observePool(() => pool.stats());
     const app = APPS[config.app]!;
     const server = new McpServer({
       name: 'mcp-cluster',
@@ -42,7 +58,11 @@ export async function startWorker(config: Config, workerId: string): Promise<Wor
       broker: backends.broker,
       sessions: backends.sessions,
       replay: backends.replay,
+      topics: backends.topics,
+      requestState: { secret: backends.stateSecret },
       instanceId: `${workerId}.${process.pid}`,
+      metrics,
+      logger,
     });
     app.register(server, { workerId, pool });
     lifespan.defer('mcp server', () => server.close());
@@ -54,8 +74,20 @@ export async function startWorker(config: Config, workerId: string): Promise<Wor
       retryMs: config.retryMs,
       ssePollMs: config.ssePollMs,
       originPolicy: defaultOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins),
+      maxStreamBufferBytes: config.maxStreamBufferBytes,
+      maxStreams: config.maxStreams,
+      maxSessions: config.maxSessions,
+      ...(config.authToken
+        ? {
+            authenticate: bearerAuth(parseAuthTokens(config.authToken)),
+            protectedResource: { resource: config.publicUrl, authorizationServers: config.authServers },
+          }
+        : {}),
       logger,
+      metrics,
+      readiness: backends.readiness,
     });
+    metrics.observeStreams(() => httpApp.transport.streams.size);
     const httpServer = await listen(httpApp, { host: config.host, port: config.port });
     const { port } = httpServer.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;

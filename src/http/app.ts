@@ -1,11 +1,17 @@
-// The node:http request handler: routes /mcp (POST, GET, DELETE), /healthz and /readyz, applies
-// the DNS-rebinding checks, and turns every failure into a precise HTTP + JSON-RPC error.
+// The node:http request handler: routes /mcp (POST, GET, DELETE), /healthz, /readyz and
+// /metrics, applies the DNS-rebinding checks, and turns every failure into a precise HTTP +
+// JSON-RPC error.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { McpError, ErrorCode } from '../mcp/errors.ts';
+import { isStatelessHeader } from '../mcp/stateless.ts';
 import type { McpServer } from '../mcp/server.ts';
+import { protectedResourceMetadata, WELL_KNOWN_RESOURCE, wwwAuthenticate } from './auth.ts';
+import { isBackendUnavailable, SessionLimit, StreamLimit, UnavailableError } from './limits.ts';
 import { handleDelete } from './delete.ts';
 import { handleGet } from './get.ts';
+import { accessLog, requestLogger } from './log.ts';
+import { sendMetrics, sendReadiness } from './ops.ts';
 import { checkOrigin } from './guards.ts';
 import { handlePost } from './post.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -15,7 +21,11 @@ export interface McpHttpApp {
   /** The node:http listener, usable with any http.Server. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   transport: Transport;
-  /** Stops accepting new /mcp work (503) and ends every SSE stream with a reconnect hint. */
+  /**
+   * Ends every GET (and listen) stream with a reconnect hint; POST response streams end with
+   * their response. From then on every response carries `connection: close`, and a new GET
+   * stream is ended at once with a reconnect hint.
+   */
   drain(retryMs?: number): void;
 }
 
@@ -30,38 +40,59 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
     jsonResponse: options.jsonResponse ?? false,
     retryMs: options.retryMs ?? 1000,
     ssePollMs: options.ssePollMs ?? 0,
+    maxListeners: options.maxListeners ?? 10_000,
+    listeners: 0,
     maxStreamBufferBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
     baseHeaders,
     originPolicy: options.originPolicy,
     authenticate: options.authenticate,
+    sessionLimit: options.maxSessions ? new SessionLimit(options.maxSessions, server.sessions) : undefined,
     logger: options.logger,
+    metrics: options.metrics,
     streams: new Set(),
     draining: false,
   };
+  const streamLimit = new StreamLimit(options.maxStreams ?? 0);
+  // RFC 9728 metadata, served (and named by every 401) whenever requests are authenticated.
+  const resource = options.protectedResource ?? (options.authenticate ? {} : undefined);
+  /** Responses not yet finished, so that drain() can mark them `connection: close`. */
+  const active = new Set<ServerResponse>();
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? '/';
     const pathname = url.split('?', 1)[0];
     if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (pathname === '/readyz') {
-      return transport.draining ? sendJson(res, 503, { status: 'draining' }) : sendJson(res, 200, { status: 'ready' });
+    if (pathname === '/readyz') return sendReadiness(res, transport.draining, options.readiness);
+    if (pathname === '/metrics' && options.metrics) return sendMetrics(res, options.metrics);
+    if (resource && (pathname === WELL_KNOWN_RESOURCE || pathname === WELL_KNOWN_RESOURCE + path)) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'Method Not Allowed' }, { allow: 'GET, HEAD' });
+      return sendJson(res, 200, protectedResourceMetadata(req, path, resource), { 'access-control-allow-origin': '*' });
     }
     if (pathname !== path) return sendJson(res, 404, { error: 'Not Found' });
     const originError = transport.originPolicy ? checkOrigin(req, transport.originPolicy) : undefined;
     if (originError) return sendError(res, originError, null, baseHeaders);
-    if (transport.draining) {
-      return sendError(res, new McpError(ErrorCode.InternalError, 'Server is shutting down', { httpStatus: 503 }), null, {
-        ...baseHeaders,
-        'retry-after': '1',
-        connection: 'close',
-      });
+    if (transport.draining && req.method === 'GET') {
+      // No new stream on a draining worker, and no 5xx either: an SSE answer that only says
+      // "reconnect in retryMs", on a connection that closes, so the client lands on a live worker.
+      res.writeHead(200, { ...baseHeaders, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close' });
+      res.end(`retry: ${transport.retryMs}\n\n`);
+      return;
     }
     const principal = transport.authenticate ? await transport.authenticate(req) : undefined;
+    // The 2026-07-28 revision has no GET stream and no session to DELETE: POST only.
+    if ((req.method === 'GET' || req.method === 'DELETE') && isStatelessHeader(req)) {
+      return sendError(res, new McpError(ErrorCode.InvalidRequest, `${req.method} is not part of protocol revision 2026-07-28`, { httpStatus: 405 }), null, {
+        ...baseHeaders,
+        allow: 'POST',
+      });
+    }
     switch (req.method) {
       case 'POST':
         return handlePost(transport, req, res, principal);
-      case 'GET':
+      case 'GET': {
+        res.once('close', streamLimit.acquire());
         return handleGet(transport, req, res, principal);
+      }
       case 'DELETE':
         return handleDelete(transport, req, res, principal);
       default:
@@ -73,9 +104,20 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // While draining, a request that still arrives on an open connection is served, and that
+    // connection closes after the response: the client never reuses a socket about to be cut.
+    if (transport.draining) res.setHeader('connection', 'close');
+    active.add(res);
+    accessLog(options.logger, req, res);
+    res.once('close', () => active.delete(res));
     route(req, res).catch((err: unknown) => {
-      if (!(err instanceof McpError)) options.logger?.error({ err }, 'request failed');
-      sendError(res, err, null, baseHeaders);
+      // Redis or the primary unreachable: a retryable 503, not a 500.
+      const refusal = isBackendUnavailable(err) ? new UnavailableError('A backend is unavailable; retry later') : err;
+      if (!(err instanceof McpError)) requestLogger(options.logger, req, res)?.[refusal === err ? 'error' : 'warn']({ err }, 'request failed');
+      const headers = { ...baseHeaders };
+      if (refusal instanceof UnavailableError) headers['retry-after'] = String(refusal.retryAfterSeconds);
+      if (resource && refusal instanceof McpError && refusal.httpStatus === 401) headers['www-authenticate'] = wwwAuthenticate(req, path, resource, refusal);
+      sendError(res, refusal, null, headers);
     });
   };
 
@@ -84,7 +126,8 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
     transport,
     drain(retryMs = transport.retryMs) {
       transport.draining = true;
-      for (const stream of [...transport.streams]) stream.end(retryMs);
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+      for (const stream of [...transport.streams]) if (stream.endOnDrain) stream.end(retryMs);
     },
   };
 }
@@ -105,6 +148,9 @@ export async function listen(app: McpHttpApp, options: ListenOptions = {}): Prom
       headersTimeout: options.headersTimeoutMs ?? 10_000,
       requestTimeout: options.requestTimeoutMs ?? 300_000,
       keepAliveTimeout: 5_000,
+      // Node enforces both timeouts on this sweep (default every 30 s, which lets a slowloris
+      // hold a socket up to 40 s): check every second.
+      connectionsCheckingInterval: 1_000,
     },
     app.handler,
   );

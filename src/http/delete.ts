@@ -9,5 +9,6 @@ export async function handleDelete(t: Transport, req: IncomingMessage, res: Serv
   versionHeaderOf(req);
   const session = await requireSession(req, t.server, principal);
   await t.server.closeSession(session.id);
+  t.sessionLimit?.closed(session.id);
   sendEmpty(res, 200, t.baseHeaders);
 }

@@ -10,6 +10,7 @@ import type { SseEvent, SseEventListener } from '../broker/broker.ts';
 import { isResponse } from '../mcp/jsonrpc.ts';
 import { GET_STREAM_ID, parseEventId, streamBrokerKey } from '../replay/replay.ts';
 import { checkGetHeaders } from './guards.ts';
+import { requestLogger } from './log.ts';
 import { sendError } from './respond.ts';
 import { SESSION_HEADER, requireSession, versionHeaderOf } from './session.ts';
 import { SseStream } from './sse.ts';
@@ -38,7 +39,23 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
     if (event.id !== undefined) {
       const seq = parseEventId(event.id)?.seq;
       if (seq !== undefined) {
-        if (seq <= lastSeq) return;
+        if (!ready) {
+          // Replay and the events buffered meanwhile overlap: skip what was already written.
+          if (seq <= lastSeq) return;
+        } else if (lastSeq >= 0 && seq > lastSeq + 1) {
+          // Live events of a stream arrive in order, one apart: a jump means some never reached
+          // this process (Redis cut our subscriber connection). They are retained: end the stream
+          // with a retry hint, and the client's resume (Last-Event-ID) replays them in order.
+          t.logger?.warn({ session: session.id, lastSeq, seq }, 'live events skipped a sequence number; ending the stream for a resume');
+          finish(t.retryMs);
+          return;
+        } else if (seq <= lastSeq && !(seq === 1 && lastSeq > 1)) {
+          // Replay read events whose live copies were still on their way: already written.
+          return;
+        }
+        // A live 1 after higher numbers: the replay buffer lost its state (Redis restarted
+        // empty) and numbers from 1 again. Follow it; dropping would lose every event until the
+        // numbers caught up.
         lastSeq = seq;
       }
     }
@@ -89,16 +106,19 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
     }
   });
 
+  // Replayed and buffered events are already in memory: no slow-consumer cut-off while they go out.
+  stream.beginBacklog();
   if (replay) {
     try {
       if (lastEventId) {
         const outcome = await replay.replayAfter(session.id, lastEventId, (entry) =>
           write({ type: 'message', message: entry.message, id: entry.id }),
         );
+        t.metrics?.replayResumed(outcome.status);
         if (outcome.status !== 'complete') {
           // Documented outcome: the client learns that events it asked for are gone.
           stream.send({ event: 'replay-gap', data: JSON.stringify({ lastEventId, status: outcome.status }) });
-          t.logger?.warn({ session: session.id, lastEventId, status: outcome.status }, 'resume outside the replay window');
+          requestLogger(t.logger, req)?.warn({ lastEventId, status: outcome.status }, 'resume outside the replay window');
         }
       } else {
         // Prime the client with the stream's current position (spec 2025-11-25).
@@ -107,12 +127,13 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
         stream.send({ id: tail, data: '', retry: t.retryMs });
       }
     } catch (err) {
-      t.logger?.error({ err, session: session.id }, 'replay failed');
+      requestLogger(t.logger, req)?.error({ err }, 'replay failed');
       finish(t.retryMs);
       return;
     }
   }
   for (const event of pending.splice(0)) deliver(event);
+  stream.endBacklog();
   ready = true;
   // SSE polling: end a standalone stream after a while; the client resumes with Last-Event-ID.
   if (replay && t.ssePollMs > 0 && !resumingPostStream) {

@@ -14,19 +14,20 @@ export class PostStream {
   readonly #t: Transport;
   readonly #res: ServerResponse;
   readonly #headers: Record<string, string>;
-  readonly #sessionId: string;
+  readonly #sessionId: string | undefined;
   /** Set when the stream is resumable. */
   readonly #streamId: string | undefined;
   #sse: SseStream | undefined;
   /** Writes happen in order, each after the previous one was retained. */
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(t: Transport, res: ServerResponse, headers: Record<string, string>, sessionId: string) {
+  /** Without a session (the stateless revision) a stream is never resumable. */
+  constructor(t: Transport, res: ServerResponse, headers: Record<string, string>, sessionId: string | undefined) {
     this.#t = t;
     this.#res = res;
     this.#headers = headers;
     this.#sessionId = sessionId;
-    this.#streamId = t.server.replay ? `p${randomBytes(9).toString('base64url')}` : undefined;
+    this.#streamId = t.server.replay && sessionId !== undefined ? `p${randomBytes(9).toString('base64url')}` : undefined;
   }
 
   get streaming(): boolean {
@@ -39,6 +40,8 @@ export class PostStream {
       headers: { ...this.#t.baseHeaders, ...this.#headers },
       heartbeatMs: this.#t.heartbeatMs,
       maxBufferedBytes: this.#t.maxStreamBufferBytes,
+      // Shutdown lets the call finish (within the drain deadline) rather than cut its answer.
+      endOnDrain: false,
     });
     this.#sse = sse;
     this.#t.streams.add(sse);
@@ -72,7 +75,7 @@ export class PostStream {
 
   async #writeNow(sse: SseStream, message: JsonRpcMessage): Promise<void> {
     const replay = this.#t.server.replay;
-    if (!replay || !this.#streamId) {
+    if (!replay || !this.#streamId || this.#sessionId === undefined) {
       sse.send({ event: 'message', data: JSON.stringify(message) });
       return;
     }

@@ -7,22 +7,26 @@ import { ErrorCode, McpError, invalidRequest } from '../mcp/errors.ts';
 import { classify, failure, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
 import type { MessageOrigin } from '../mcp/server.ts';
 import { acceptsBatches } from '../mcp/versions.ts';
-import { BodyTooLargeError, readBody } from './body.ts';
+import { BodyTooLargeError, MAX_JSON_DEPTH, nestingExceeds, readBody } from './body.ts';
 import { checkPostHeaders } from './guards.ts';
+import { requestLogger } from './log.ts';
 import { sendEmpty, sendError, sendJson } from './respond.ts';
 import { SESSION_HEADER, requireSession, sessionIdOf, versionHeaderOf } from './session.ts';
 import { PostStream } from './post-stream.ts';
+import { handleStatelessPost } from './post-stateless.ts';
+import { isStatelessMessage } from '../mcp/stateless.ts';
 import type { Transport } from './transport.ts';
 
 export async function handlePost(t: Transport, req: IncomingMessage, res: ServerResponse, principal: string | undefined): Promise<void> {
   const headerError = checkPostHeaders(req);
   if (headerError) return sendError(res, headerError, null, t.baseHeaders);
-  versionHeaderOf(req);
 
   let body: unknown;
+  let tooDeep = false;
   try {
     const raw = await readBody(req, t.maxBodyBytes);
     body = JSON.parse(raw.toString('utf8'));
+    tooDeep = nestingExceeds(raw, MAX_JSON_DEPTH);
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
       return sendError(res, new McpError(ErrorCode.InvalidRequest, err.message, { httpStatus: 413 }), null, {
@@ -32,6 +36,11 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     }
     return sendError(res, new McpError(ErrorCode.ParseError, 'Parse error: the body is not valid JSON', { httpStatus: 400 }), null, t.baseHeaders);
   }
+  if (tooDeep) return sendError(res, invalidRequest(`Invalid Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`), null, t.baseHeaders);
+
+  // One endpoint, two revisions: a self-describing (2026-07-28) request takes its own path.
+  if (isStatelessMessage(req, body)) return handleStatelessPost(t, req, res, body, principal);
+  versionHeaderOf(req);
 
   const batch = Array.isArray(body);
   const items: unknown[] = Array.isArray(body) ? body : [body];
@@ -46,10 +55,14 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
       return sendError(res, invalidRequest('initialize must not carry an Mcp-Session-Id: the session is not open yet'), null, t.baseHeaders);
     }
     const request = (initialize as { message: JsonRpcRequest }).message;
+    // --max-sessions: a full worker answers 503 + Retry-After (thrown to the app's error handler).
+    const slot = await t.sessionLimit?.admit();
     try {
       const { session, response } = await t.server.openSession(request, principal);
+      slot?.opened(session.id);
       return sendJson(res, 200, response, { ...t.baseHeaders, [SESSION_HEADER]: session.id });
     } catch (err) {
+      slot?.cancel();
       return sendJson(res, 200, failure(request.id, errorObject(err)), t.baseHeaders);
     }
   }
@@ -79,7 +92,7 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
       case 'response':
         if ((await t.server.handleResponse(item.message)) === 'orphaned') {
           // Answered 202 all the same: the client did its part; its request's worker is gone.
-          t.logger?.warn({ id: item.message.id, session: session.id }, 'reply to a server request nobody waits for');
+          requestLogger(t.logger, req)?.warn({ id: item.message.id }, 'reply to a server request nobody waits for');
         }
         break;
       case 'invalid':

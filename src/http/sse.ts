@@ -10,6 +10,11 @@ export interface SseStreamOptions {
   maxBufferedBytes?: number;
   /** Extra response headers (e.g. Mcp-Session-Id). */
   headers?: Record<string, string>;
+  /**
+   * Whether a draining server ends this stream with a retry hint (default). False for a POST's
+   * response stream: it ends by itself once the response is written, and shutdown waits for it.
+   */
+  endOnDrain?: boolean;
 }
 
 export interface SseFrame {
@@ -25,18 +30,26 @@ const LINE_BREAK = /\r\n|\r|\n/;
 export class SseStream {
   readonly #res: ServerResponse;
   readonly #maxBufferedBytes: number;
+  readonly endOnDrain: boolean;
+  /** Writing a backlog (see beginBacklog): no cut-off meanwhile. */
+  #backlog = false;
+  /** What a backlog left unsent: the cut-off counts on top of it until the client has read it. */
+  #allowance = 0;
   #heartbeat: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #onClose: Array<() => void> = [];
+  #finalFrame: (() => void) | undefined;
 
   constructor(res: ServerResponse, options: SseStreamOptions = {}) {
     this.#res = res;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.endOnDrain = options.endOnDrain ?? true;
     res.writeHead(200, {
       ...options.headers,
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
+      // A draining server asked for `connection: close`: keep it, so the socket is not reused.
+      connection: res.getHeader('connection') === 'close' ? 'close' : 'keep-alive',
       // Reverse proxies (nginx) would otherwise buffer the stream.
       'x-accel-buffering': 'no',
     });
@@ -59,14 +72,36 @@ export class SseStream {
     else this.#onClose.push(callback);
   }
 
+  /** Sets what the server writes last when it ends the stream itself (not when the client leaves). */
+  setFinalFrame(write: () => void): void {
+    this.#finalFrame = write;
+  }
+
   /** Writes one event; returns false when the stream is closed or was cut off for backpressure. */
   send(frame: SseFrame): boolean {
     return this.#writeRaw(formatFrame(frame));
   }
 
+  /**
+   * Suspends the cut-off while events already held in memory (a replay after Last-Event-ID) are
+   * written: a backlog larger than the limit would otherwise cut every resume, forever.
+   */
+  beginBacklog(): void {
+    this.#backlog = true;
+  }
+
+  /** Back to the cut-off, which now applies on top of the unsent backlog until it drains. */
+  endBacklog(): void {
+    if (!this.#backlog) return;
+    this.#backlog = false;
+    this.#allowance = this.#res.writableLength;
+    if (this.#allowance > 0) this.#res.once('drain', () => (this.#allowance = 0));
+  }
+
   /** Ends the stream, optionally telling the client when to reconnect. */
   end(retryMs?: number): void {
     if (this.#closed) return;
+    this.#finalFrame?.();
     if (retryMs !== undefined) this.#writeRaw(`retry: ${Math.max(0, Math.floor(retryMs))}\n\n`);
     this.#res.end();
     this.#finish();
@@ -75,7 +110,7 @@ export class SseStream {
   #writeRaw(chunk: string): boolean {
     if (this.#closed) return false;
     this.#res.write(chunk);
-    if (this.#res.writableLength > this.#maxBufferedBytes) {
+    if (!this.#backlog && this.#res.writableLength > this.#maxBufferedBytes + this.#allowance) {
       // A client that stopped reading: cut it off rather than grow memory without bound.
       this.#res.destroy();
       this.#finish();

@@ -14,12 +14,19 @@ export interface Exchange {
    * sends later is retained for the client's GET + Last-Event-ID. False when not resumable.
    */
   closeStream?(retryMs?: number): boolean;
+  /** Aborts the request when its transport goes away (stateless revision: the client closed the stream). */
+  signal?: AbortSignal;
 }
 
 export interface ServerRequestOptions {
   /** Reject with a timeout error after this long. Default: the server's `requestTimeoutMs`. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Sessionless era: the key of this question in `inputRequests` / `inputResponses`. Default: by
+   * the order the handler asks (`input-1`, `input-2`…), stable when the handler is re-run.
+   */
+  key?: string;
 }
 
 export interface RequestContext {

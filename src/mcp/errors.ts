@@ -13,6 +13,12 @@ export const ErrorCode = {
   ResourceNotFound: -32002,
   /** Server-side: a server-to-client request timed out or its connection went away. */
   RequestTimeout: -32001,
+  /** 2026-07-28: a mirrored header (MCP-Protocol-Version, Mcp-Method, Mcp-Name…) disagrees with the body. */
+  HeaderMismatch: -32020,
+  /** 2026-07-28: the request needs a client capability it did not declare. */
+  MissingCapability: -32021,
+  /** 2026-07-28: the requested protocol version is not supported. */
+  UnsupportedProtocolVersion: -32022,
   /** MCP 2025-11-25: the client must complete a URL elicitation first. */
   UrlElicitationRequired: -32042,
 } as const;

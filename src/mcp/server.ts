@@ -3,8 +3,13 @@
 // an exchange (where related messages go), and it answers with JSON-RPC responses.
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { ServerMetrics } from '../metrics/hooks.ts';
 import type { SseBroker, SseEventListener } from '../broker/broker.ts';
 import { ClusterLink } from './cluster-link.ts';
+import { MemorySubscriptionBroker } from '../topics/memory.ts';
+import { TOPICS, type SubscriptionBroker } from '../topics/topics.ts';
+import { InputRequired, InputRound, RequestStateCodec, type RequestStateOptions } from './request-state.ts';
+import { META_SERVER_INFO, STATELESS_VERSION, STATELESS_VERSIONS, mirroredName, type StatelessMeta } from './stateless.ts';
 import { MemoryBroker } from '../broker/memory.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
 import { GET_STREAM_ID, publishRetained, type ReplayBuffer } from '../replay/replay.ts';
@@ -54,12 +59,25 @@ export interface McpServerOptions {
    * event published while no stream is attached is dropped (notify resolves false).
    */
   replay?: ReplayBuffer;
+  /** Where `subscriptions/listen` streams (2026-07-28) listen. Default: one process. */
+  topics?: SubscriptionBroker;
   /** Items per page of the list methods. Default 100. */
   pageSize?: number;
   /** How long a server-to-client request waits for the client's reply. Default 60 s. */
   requestTimeoutMs?: number;
   /** Unique per process in a cluster: it prefixes server-issued request ids. Default: random. */
   instanceId?: string;
+  /**
+   * Signs the `requestState` of input round trips (2026-07-28). Every worker of every host must
+   * share the secret, or a retry that lands elsewhere is refused. Default: random per process.
+   */
+  requestState?: RequestStateOptions;
+  /** Caching hints (2026-07-28) on list and read results. Default: ttlMs 0, private. */
+  cacheHints?: { ttlMs: number; cacheScope: 'public' | 'private' };
+  /** Where notify reports broker failures (at most one line per second). Default: none. */
+  logger?: { warn(obj: object, msg: string): void };
+  /** Counts sessions, notifications and request durations (src/metrics). Default: none. */
+  metrics?: ServerMetrics;
 }
 
 /** Who sent a message and in which protocol context. */
@@ -67,6 +85,8 @@ export interface MessageOrigin {
   protocolVersion: string;
   session: SessionRecord | undefined;
   principal: string | undefined;
+  /** Set for sessionless (2026-07-28) requests: what the request itself says about its client. */
+  stateless?: StatelessMeta;
 }
 
 const COMPLETION_LIMIT = 100;
@@ -77,6 +97,7 @@ export class McpServer {
   readonly broker: SseBroker;
   readonly sessions: SessionStore;
   readonly replay: ReplayBuffer | undefined;
+  readonly topics: SubscriptionBroker;
   readonly instanceId: string;
   readonly #tools = new ToolRegistry();
   readonly #resources = new ResourceRegistry();
@@ -86,7 +107,14 @@ export class McpServer {
   readonly #pageSize: number;
   readonly #requestTimeoutMs: number;
   readonly #shutdown = new AbortController();
+  readonly #metrics: ServerMetrics | undefined;
+  readonly #logger: McpServerOptions['logger'];
+  /** notify failures since the last warning, and when that was: one line per second at most. */
+  #notifyFailures = { count: 0, warnedAt: 0 };
   readonly #link: ClusterLink;
+  #statelessCount = 0;
+  readonly #requestState: RequestStateCodec;
+  readonly #cacheHints: { ttlMs: number; cacheScope: 'public' | 'private' };
 
   constructor(options: McpServerOptions) {
     this.info = { name: options.name, version: options.version };
@@ -98,10 +126,15 @@ export class McpServer {
     this.broker = options.broker ?? new MemoryBroker();
     this.sessions = options.sessions ?? new MemorySessionStore();
     this.replay = options.replay;
+    this.topics = options.topics ?? new MemorySubscriptionBroker();
     this.instanceId = options.instanceId ?? randomBytes(6).toString('hex');
     this.#outbound = new OutboundRequests(this.instanceId);
     this.#pageSize = options.pageSize ?? 100;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.#metrics = options.metrics;
+    this.#logger = options.logger;
+    this.#requestState = new RequestStateCodec(options.requestState);
+    this.#cacheHints = options.cacheHints ?? { ttlMs: 0, cacheScope: 'private' };
     this.#link = new ClusterLink(this.broker, this.instanceId, {
       onReply: (response) => this.#outbound.settle(response),
       onCancel: (sessionId, requestId, reason) => this.cancelRequest(sessionId, requestId, reason),
@@ -158,8 +191,20 @@ export class McpServer {
    */
   async notify(sessionId: string, message: JsonRpcMessage | { method: string; params?: Record<string, unknown> }): Promise<boolean> {
     const full = ('jsonrpc' in message ? message : { jsonrpc: '2.0', ...message }) as JsonRpcMessage;
-    if (this.replay) return (await publishRetained(this.replay, this.broker, sessionId, GET_STREAM_ID, full)).delivered;
-    return this.broker.publish(sessionId, { type: 'message', message: full });
+    this.#metrics?.notificationPublished();
+    let delivered: boolean;
+    try {
+      delivered = this.replay
+        ? (await publishRetained(this.replay, this.broker, sessionId, GET_STREAM_ID, full)).delivered
+        : await this.broker.publish(sessionId, { type: 'message', message: full });
+    } catch (err) {
+      // Broker or replay unreachable (Redis down: ioredis fails the command after its retries):
+      // neither retained nor delivered, which is exactly what false means. Logged, not thrown.
+      this.#notifyFailed(err, sessionId);
+      delivered = false;
+    }
+    this.#metrics?.notificationSettled(delivered);
+    return delivered;
   }
 
   /**
@@ -170,19 +215,22 @@ export class McpServer {
     await this.#link.broadcast({ jsonrpc: '2.0', ...message } as JsonRpcMessage);
   }
 
-  /** `notifications/tools/list_changed` to every live session. */
-  toolListChanged(): Promise<void> {
-    return this.broadcast({ method: 'notifications/tools/list_changed' });
+  /** `notifications/tools/list_changed` to every live session and every listening stream. */
+  async toolListChanged(): Promise<void> {
+    await Promise.all([this.broadcast({ method: 'notifications/tools/list_changed' }), this.topics.publish(TOPICS.toolsListChanged, {})]);
   }
 
-  /** `notifications/resources/list_changed` to every live session. */
-  resourceListChanged(): Promise<void> {
-    return this.broadcast({ method: 'notifications/resources/list_changed' });
+  /** `notifications/resources/list_changed` to every live session and every listening stream. */
+  async resourceListChanged(): Promise<void> {
+    await Promise.all([
+      this.broadcast({ method: 'notifications/resources/list_changed' }),
+      this.topics.publish(TOPICS.resourcesListChanged, {}),
+    ]);
   }
 
-  /** `notifications/prompts/list_changed` to every live session. */
-  promptListChanged(): Promise<void> {
-    return this.broadcast({ method: 'notifications/prompts/list_changed' });
+  /** `notifications/prompts/list_changed` to every live session and every listening stream. */
+  async promptListChanged(): Promise<void> {
+    await Promise.all([this.broadcast({ method: 'notifications/prompts/list_changed' }), this.topics.publish(TOPICS.promptsListChanged, {})]);
   }
 
   /** Attaches a stream listener through the broker (the transport's GET handler uses this). */
@@ -194,9 +242,17 @@ export class McpServer {
     return this.#link.detachStream(key, listener);
   }
 
+  #notifyFailed(err: unknown, sessionId: string): void {
+    this.#notifyFailures.count++;
+    const now = Date.now();
+    if (now - this.#notifyFailures.warnedAt < 1_000) return;
+    this.#logger?.warn({ err, session: sessionId, failures: this.#notifyFailures.count }, 'notify failed: broker unavailable; resolved false');
+    this.#notifyFailures = { count: 0, warnedAt: now };
+  }
+
   /** Sends `notifications/resources/updated` to every session subscribed to `uri`; resolves to how many got it. */
   async resourceUpdated(uri: string): Promise<number> {
-    const sessionIds = await this.sessions.subscribersOf(uri);
+    const [sessionIds] = await Promise.all([this.sessions.subscribersOf(uri), this.topics.publish(TOPICS.resourceUpdated(uri), { uri })]);
     const delivered = await Promise.all(
       sessionIds.map((id) => this.notify(id, { method: 'notifications/resources/updated', params: { uri } })),
     );
@@ -207,6 +263,7 @@ export class McpServer {
 
   /** Handles `initialize`: negotiates the version, creates the session, answers with its id. */
   async openSession(request: JsonRpcRequest, principal: string | undefined): Promise<{ session: SessionRecord; response: JsonRpcResponse }> {
+    const started = this.#metrics ? performance.now() : 0;
     const params = request.params ?? {};
     const clientInfo = params.clientInfo;
     const capabilities = params.capabilities;
@@ -235,18 +292,31 @@ export class McpServer {
       serverInfo: this.info,
     };
     if (this.instructions !== undefined) result.instructions = this.instructions;
+    this.#metrics?.sessionOpened();
+    this.#metrics?.requestObserved('initialize', (performance.now() - started) / 1000);
     return { session, response: success(request.id, result) };
   }
 
   /** Ends a session: forgets it and ends its GET stream wherever it is held. */
   async closeSession(sessionId: string): Promise<boolean> {
     const existed = await this.sessions.delete(sessionId);
+    if (existed) this.#metrics?.sessionClosed();
     await this.broker.publish(sessionId, { type: 'end', reason: 'session-deleted' });
     await this.replay?.forget(sessionId);
     return existed;
   }
 
-  capabilities(): Record<string, unknown> {
+  /** What this server offers; the sessionless revision drops resource subscribe (subscriptions/listen replaces it). */
+  capabilities(version?: string): Record<string, unknown> {
+    if (version === STATELESS_VERSION) {
+      return {
+        tools: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        prompts: { listChanged: true },
+        logging: {},
+        completions: {},
+      };
+    }
     return {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },
@@ -269,8 +339,15 @@ export class McpServer {
    * undefined when the client cancelled it (spec: no response is sent for a cancelled request).
    */
   async handleRequest(request: JsonRpcRequest, origin: MessageOrigin, exchange: Exchange): Promise<JsonRpcResponse | undefined> {
-    const key = inFlightKey(origin.session?.id, request.id);
+    // Sessionless requests cannot be cancelled by id (their ids are only unique per client).
+    const key = origin.stateless ? `~${++this.#statelessCount}` : inFlightKey(origin.session?.id, request.id);
+    const started = this.#metrics ? performance.now() : 0;
     const controller = new AbortController();
+    // The transport's signal (a closed stateless stream) cancels like notifications/cancelled.
+    if (exchange.signal) {
+      if (exchange.signal.aborted) controller.abort(exchange.signal.reason);
+      else exchange.signal.addEventListener('abort', () => controller.abort(exchange.signal!.reason), { once: true });
+    }
     const signal = AbortSignal.any([controller.signal, this.#shutdown.signal]);
     this.#inFlight.set(key, controller);
     try {
@@ -278,7 +355,8 @@ export class McpServer {
       if (origin.session && !origin.session.initialized && request.method !== 'ping') {
         throw invalidRequest('The session is not initialized yet: send notifications/initialized first');
       }
-      const ctx = this.#context(request, origin, exchange, signal);
+      if (origin.stateless) return success(request.id, await this.#dispatchStateless(request, origin, exchange, signal));
+      const ctx = this.#context(request, origin, exchange, signal, undefined);
       const result = await this.#dispatch(request, ctx);
       signal.throwIfAborted();
       return success(request.id, result);
@@ -287,6 +365,7 @@ export class McpServer {
       return failure(request.id, toErrorObject(err));
     } finally {
       if (this.#inFlight.get(key) === controller) this.#inFlight.delete(key);
+      this.#metrics?.requestObserved(request.method, (performance.now() - started) / 1000);
     }
   }
 
@@ -331,6 +410,88 @@ export class McpServer {
     const owner = OutboundRequests.ownerOf(response.id);
     if (owner === undefined || owner === this.instanceId) return 'orphaned';
     return (await this.#link.routeReply(owner, response)) ? 'routed' : 'orphaned';
+  }
+
+  /** Methods of the 2026-07-28 revision; the session-era ones it removed are unknown there. */
+  static readonly STATELESS_METHODS: ReadonlySet<string> = new Set([
+    'server/discover',
+    'tools/list',
+    'tools/call',
+    'resources/list',
+    'resources/templates/list',
+    'resources/read',
+    'prompts/list',
+    'prompts/get',
+    'completion/complete',
+    'subscriptions/listen',
+  ]);
+
+  /** server/discover: what initialize used to tell, on demand. */
+  discover(): Record<string, unknown> {
+    return {
+      supportedVersions: [...STATELESS_VERSIONS],
+      capabilities: this.capabilities(STATELESS_VERSION),
+      _meta: { [META_SERVER_INFO]: this.info, ...(this.instructions === undefined ? {} : { instructions: this.instructions }) },
+    };
+  }
+
+  async #dispatchStateless(
+    request: JsonRpcRequest,
+    origin: MessageOrigin,
+    exchange: Exchange,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    if (!McpServer.STATELESS_METHODS.has(request.method)) throw methodNotFound(request.method);
+    const serverInfo = { [META_SERVER_INFO]: this.info };
+    if (request.method === 'server/discover') {
+      const discovered = this.discover();
+      return { resultType: 'complete', ...discovered, ...this.#cacheHints, _meta: { ...(discovered._meta as object), ...serverInfo } };
+    }
+    const round = ROUND_TRIP_METHODS.has(request.method) ? this.#inputRound(request) : undefined;
+    const ctx = this.#context(request, origin, exchange, signal, round);
+    let result: Record<string, unknown>;
+    try {
+      result = await this.#dispatch(request, ctx);
+    } catch (err) {
+      if (err instanceof InputRequired && round) return this.#inputRequired(request, round);
+      // spec 2026-07-28 (SEP-2164): an unknown resource is invalid params, with its uri.
+      if (err instanceof McpError && err.code === ErrorCode.ResourceNotFound) throw invalidParams(err.message, err.data);
+      throw err;
+    }
+    signal.throwIfAborted();
+    // A handler that caught InputRequired and returned anyway still lacks its answers.
+    if (round && round.missing() && result.isError !== true) return this.#inputRequired(request, round);
+    const decorated: Record<string, unknown> = { resultType: 'complete', ...result };
+    if (CACHEABLE.has(request.method)) Object.assign(decorated, this.#cacheHints);
+    decorated._meta = { ...(result._meta as object | undefined), ...serverInfo };
+    return decorated;
+  }
+
+  /** The answers a retried request carries: earlier rounds from its signed state, this round's in the clear. */
+  #inputRound(request: JsonRpcRequest): InputRound {
+    const params = request.params ?? {};
+    const binding = mirroredName(request) ?? '';
+    const earlier = params.requestState === undefined
+      ? { answers: {}, round: 0 }
+      : this.#requestState.decode(params.requestState, request.method, binding);
+    const given = params.inputResponses;
+    if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+      throw invalidParams('inputResponses must be an object');
+    }
+    return new InputRound({ ...earlier.answers }, (given as Record<string, unknown> | undefined) ?? {}, earlier.round);
+  }
+
+  #inputRequired(request: JsonRpcRequest, round: InputRound): Record<string, unknown> {
+    return {
+      resultType: 'input_required',
+      inputRequests: round.pending,
+      requestState: this.#requestState.encode({
+        method: request.method,
+        name: mirroredName(request) ?? '',
+        answers: round.answered(),
+        round: round.round + 1,
+      }),
+    };
   }
 
   async #dispatch(request: JsonRpcRequest, ctx: RequestContext): Promise<Record<string, unknown>> {
@@ -415,21 +576,39 @@ export class McpServer {
     return { completion };
   }
 
-  #context(request: JsonRpcRequest, origin: MessageOrigin, exchange: Exchange, signal: AbortSignal): RequestContext {
+  #context(
+    request: JsonRpcRequest,
+    origin: MessageOrigin,
+    exchange: Exchange,
+    signal: AbortSignal,
+    round: InputRound | undefined,
+  ): RequestContext {
     const session = origin.session;
+    const stateless = origin.stateless;
     const meta = request.params?._meta as Record<string, unknown> | undefined;
     const progressToken = meta?.progressToken;
-    const capabilities = session?.clientCapabilities ?? {};
+    const capabilities = stateless?.clientCapabilities ?? session?.clientCapabilities ?? {};
+    // Sessionless: log only what the request asked for; in a session, what logging/setLevel set.
+    const logThreshold = stateless ? stateless.logLevel : session?.logLevel;
     const send = (message: JsonRpcMessage) => exchange.send(message);
     const notify = (method: string, params?: Record<string, unknown>) =>
       send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
     const serverRequest = (method: string, params: Record<string, unknown> | undefined, options: ServerRequestOptions = {}) => {
+      // Sessionless: no server-to-client requests; the question becomes an input round trip.
+      if (stateless) {
+        if (!round) throw new McpError(ErrorCode.InvalidRequest, `${method} is only possible from tools/call, prompts/get or resources/read`);
+        return round.ask(method, params, options.key);
+      }
       const signals = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
       return this.#outbound.issue(method, params, send, { timeoutMs: options.timeoutMs ?? this.#requestTimeoutMs, signal: signals });
     };
     const requireCapability = (capability: string, method: string) => {
       if (capabilities[capability] === undefined) {
-        throw new McpError(ErrorCode.InvalidRequest, `The client did not declare the ${capability} capability needed for ${method}`);
+        const message = `The client did not declare the ${capability} capability needed for ${method}`;
+        if (stateless) {
+          throw new McpError(ErrorCode.MissingCapability, message, { httpStatus: 400, data: { requiredCapabilities: { [capability]: {} } } });
+        }
+        throw new McpError(ErrorCode.InvalidRequest, message);
       }
     };
     return {
@@ -437,7 +616,7 @@ export class McpServer {
       method: request.method,
       protocolVersion: origin.protocolVersion,
       sessionId: session?.id,
-      clientInfo: session?.clientInfo,
+      clientInfo: (stateless ? stateless.clientInfo : session?.clientInfo) as ClientInfo | undefined,
       clientCapabilities: capabilities,
       principal: origin.principal,
       meta,
@@ -452,8 +631,9 @@ export class McpServer {
         await notify('notifications/progress', params);
       },
       log: async (level: LoggingLevel, data: unknown, logger?: string) => {
-        // spec: without logging/setLevel the server decides what to send; we send everything.
-        if (session?.logLevel && !passesLevel(level, session.logLevel)) return;
+        if (stateless && logThreshold === undefined) return;
+        // spec 2025: without logging/setLevel the server decides what to send; we send everything.
+        if (logThreshold && !passesLevel(level, logThreshold)) return;
         const params: Record<string, unknown> = { level, data };
         if (logger !== undefined) params.logger = logger;
         await notify('notifications/message', params);
@@ -482,6 +662,12 @@ export function createMcpServer(options: McpServerOptions): McpServer {
 function inFlightKey(sessionId: string | undefined, requestId: JsonRpcId): string {
   return `${sessionId ?? ''}\u0000${typeof requestId}:${requestId}`;
 }
+
+/** Requests whose handlers may ask for input (InputRequiredResult) in the 2026-07-28 revision. */
+const ROUND_TRIP_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
+/** Results that carry caching hints in the 2026-07-28 revision. */
+const CACHEABLE: ReadonlySet<string> = new Set(['tools/list', 'resources/list', 'resources/templates/list', 'resources/read', 'prompts/list']);
 
 function withCursor(result: Record<string, unknown>, nextCursor: string | undefined): Record<string, unknown> {
   if (nextCursor !== undefined) result.nextCursor = nextCursor;

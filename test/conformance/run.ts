@@ -5,6 +5,11 @@
 //   npm run conformance -- --suite all        # anything after `--` goes to `conformance server`
 //   npm run conformance -- --scenario tools-call-with-progress --verbose
 //   CONFORMANCE_URL=http://127.0.0.1:3000/mcp npm run conformance   # test a server you started
+//   npm run conformance -- --requirements 2026-07-28          # the 2026-07-28 (stateless) set
+//   CONFORMANCE_SERVER_ARGS="--workers 4 --redis-url redis://127.0.0.1:6379" npm run conformance
+//                                              # extra flags appended to the server's command
+//
+// Without npm: `node --import tsx test/conformance/run.ts [suite args]` (same env variables).
 //
 // This script runs on the project's Node 20 (via tsx). The suite itself needs Node 22
 // (it calls fs.globSync), so it runs on the Node 22 binary that the `node` npm package in
@@ -15,7 +20,10 @@
 // Exit status: 0 only when the suite's own exit status is 0 AND its closing summary was
 // seen and reports no failed check. (The suite exits 1 when any check has status FAILURE;
 // WARNING / INFO / SKIPPED checks do not fail it. We read the summary too so that a run that
-// died before printing it can never pass.)
+// died before printing it can never pass.) A `--requirements <revision>` run also runs
+// scenarios the revision does not score, and its `Total:` line counts them; the suite's exit
+// status covers only the scored ones, so there it is the verdict (the summary must still have
+// been printed), and we print the scored / not-scored split next to the Total line.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -64,9 +72,48 @@ interface StartedServer {
   output: () => string;
 }
 
-/** Starts `src/cli/main.ts --app conformance --port 0` and waits for the URL it prints. */
+/**
+ * Splits CONFORMANCE_SERVER_ARGS like a shell would for simple cases: whitespace separates
+ * words, single or double quotes group them (no escapes, no expansion).
+ */
+function splitArgs(value: string | undefined): string[] {
+  if (!value) return [];
+  const words: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|([^\s"']+)/g;
+  let current: string | undefined;
+  let lastEnd = -1;
+  for (let m = pattern.exec(value); m !== null; m = pattern.exec(value)) {
+    const part = m[1] ?? m[2] ?? m[3] ?? '';
+    // Adjacent pieces without whitespace between them (--name="a b") form one word.
+    if (current !== undefined && m.index === lastEnd) current += part;
+    else {
+      if (current !== undefined) words.push(current);
+      current = part;
+    }
+    lastEnd = m.index + m[0].length;
+  }
+  if (current !== undefined) words.push(current);
+  return words;
+}
+
+/**
+ * Starts `src/cli/main.ts --app conformance --port 0` (plus CONFORMANCE_SERVER_ARGS, e.g.
+ * `--workers 4 --redis-url redis://127.0.0.1:6379`) and waits for the URL it prints.
+ */
 function startServer(): Promise<StartedServer> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', '--app', 'conformance', '--port', '0', '--replay', '--sse-retry', '500'];
+  const args = [
+    '--import',
+    'tsx',
+    'src/cli/main.ts',
+    '--app',
+    'conformance',
+    '--port',
+    '0',
+    '--replay',
+    '--sse-retry',
+    '500',
+    ...splitArgs(process.env.CONFORMANCE_SERVER_ARGS),
+  ];
   log(`starting server: node ${args.join(' ')}`);
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
@@ -119,6 +166,44 @@ interface SuiteResult {
   status: number | null;
   passed: number | null;
   failed: number | null;
+  /** `--requirements` runs: the per-scenario summary split into scored and not-scored scenarios. */
+  split?: RequirementsSplit;
+}
+
+interface RequirementsSplit {
+  scored: { scenarios: number; failing: number; passed: number; failed: number };
+  notScored: { scenarios: number; failing: number; passed: number; failed: number };
+}
+
+/**
+ * Reads the `=== SUMMARY ===` lines (`✓ name: N passed, M failed`) and the suite's
+ * `Not scored for <rev>: …` list (`  ✗ name (reason)`) of a --requirements run.
+ */
+function splitRequirementsSummary(out: string): RequirementsSplit | undefined {
+  const summaryAt = out.lastIndexOf('=== SUMMARY ===');
+  if (summaryAt < 0) return undefined;
+  const tail = out.slice(summaryAt);
+  const perScenario = new Map<string, { passed: number; failed: number }>();
+  for (const m of tail.matchAll(/^[✓✗] (\S+): (\d+) passed, (\d+) failed\s*$/gmu)) {
+    perScenario.set(m[1]!, { passed: Number(m[2]), failed: Number(m[3]) });
+  }
+  const notScoredNames = new Set<string>();
+  const notScoredAt = tail.search(/^Not scored for /m);
+  if (notScoredAt >= 0) {
+    for (const m of tail.slice(notScoredAt).matchAll(/^ {2}[✓✗] (\S+) \(/gmu)) notScoredNames.add(m[1]!);
+  }
+  const split: RequirementsSplit = {
+    scored: { scenarios: 0, failing: 0, passed: 0, failed: 0 },
+    notScored: { scenarios: 0, failing: 0, passed: 0, failed: 0 },
+  };
+  for (const [name, counts] of perScenario) {
+    const bucket = notScoredNames.has(name) ? split.notScored : split.scored;
+    bucket.scenarios++;
+    bucket.passed += counts.passed;
+    bucket.failed += counts.failed;
+    if (counts.failed > 0) bucket.failing++;
+  }
+  return split;
 }
 
 /** Runs the suite on Node 22, echoing its output, and reads the closing summary. */
@@ -140,7 +225,10 @@ function runSuite(url: string, extraArgs: string[]): Promise<SuiteResult> {
       const total = /^Total: (\d+) passed, (\d+) failed\s*$/m.exec(out);
       const single = /^Passed: (\d+)\/\d+, (\d+) failed, \d+ warnings\s*$/m.exec(out);
       const m = total ?? single;
-      resolvePromise({ status, passed: m ? Number(m[1]) : null, failed: m ? Number(m[2]) : null });
+      const result: SuiteResult = { status, passed: m ? Number(m[1]) : null, failed: m ? Number(m[2]) : null };
+      const split = splitRequirementsSummary(out);
+      if (split) result.split = split;
+      resolvePromise(result);
     });
   });
 }
@@ -194,7 +282,10 @@ async function main(): Promise<number> {
   // With a baseline (--expected-failures) the suite's exit status is the verdict: listed
   // failures are allowed there, and stale entries fail it.
   const baseline = extraArgs.some((a) => a === '--expected-failures' || a.startsWith('--expected-failures='));
-  const ok = result.status === 0 && (baseline || result.failed === 0);
+  // With --requirements the Total line also counts the scenarios the revision does not score;
+  // the suite's exit status is 1 exactly when a scored scenario has a FAILURE check.
+  const requirements = extraArgs.some((a) => a === '--requirements' || a.startsWith('--requirements='));
+  const ok = result.status === 0 && (baseline || requirements || result.failed === 0);
   if (!ok && server && process.env.CONFORMANCE_SHOW_SERVER_LOG !== '0') {
     log('server output (last 20 kB):');
     process.stderr.write(server.output().slice(-20_000) + '\n');
@@ -203,7 +294,15 @@ async function main(): Promise<number> {
     log(`no summary line found in the suite's output (exit status ${result.status}): treating the run as failed`);
     return 1;
   }
-  log(`suite exit status ${result.status}; ${result.passed} passed, ${result.failed} failed`);
+  log(`suite exit status ${result.status}; Total: ${result.passed} passed, ${result.failed} failed`);
+  if (requirements && result.split) {
+    const { scored, notScored } = result.split;
+    log(
+      `scored: ${scored.passed} passed, ${scored.failed} failed (${scored.scenarios} scenarios, ${scored.failing} failing); ` +
+        `not scored: ${notScored.passed} passed, ${notScored.failed} failed (${notScored.scenarios} scenarios, ${notScored.failing} failing)`,
+    );
+    if (result.status !== 0 && scored.failed === 0) log('the suite failed although no scored check did: see its output above');
+  }
   return ok ? 0 : 1;
 }
 

@@ -141,14 +141,15 @@ describe('Streamable HTTP error paths', () => {
     assert.equal(getMissing.status, 400);
   });
 
-  test('unsupported MCP-Protocol-Version → 400', async () => {
+  test('an MCP-Protocol-Version naming no session-era revision → 400 (read as the sessionless revision, whose _meta is missing)', async () => {
     const session = await openSession();
     const reply = await send('POST', { jsonrpc: '2.0', id: 1, method: 'ping' }, {
       'mcp-session-id': session,
       'mcp-protocol-version': '2024-01-01',
     });
     assert.equal(reply.status, 400);
-    assert.equal(errorCode(reply), -32600);
+    assert.equal(errorCode(reply), -32602);
+    assert.equal((reply.body as { id: unknown }).id, 1);
   });
 
   test('requests before notifications/initialized get an error, ping does not', async () => {

@@ -61,6 +61,10 @@ function resumeSuite(mode: 'redis' | 'cluster') {
         const previous = stream.workerId;
         stream = await receiver.openStreamOn((worker) => worker !== previous, { 'last-event-id': lastId });
         consumed = 0;
+        if (process.env.DEBUG_RESUME) {
+          await stream.waitFor(() => stream.events.length > 0);
+          console.log('resume', lastId, 'ticks', ticks.length, 'last tick', ticks.at(-1), 'first', stream.events[0]!.id, stream.events[0]!.data.slice(0, 120));
+        }
         workersSeen.push(stream.workerId);
       }
       const done = await ticker;
@@ -71,6 +75,9 @@ function resumeSuite(mode: 'redis' | 'cluster') {
 
       assert.equal(workersSeen.length, RECONNECTS + 1);
       for (let i = 1; i < workersSeen.length; i++) assert.notEqual(workersSeen[i], workersSeen[i - 1]);
+      const seen = new Set<number>();
+      const duplicates = ticks.filter((tick) => (seen.has(tick) ? true : (seen.add(tick), false)));
+      assert.deepEqual(duplicates, [], 'no event received twice');
       assert.equal(ticks.length, TICKS, 'no event lost or duplicated');
       assert.ok(ticks.every((value, index) => value === index + 1), 'ticks arrive exactly as 1..N');
     });

@@ -1,0 +1,76 @@
+// POST /mcp in the 2026-07-28 revision: one self-describing request, no session. Errors that
+// the revision pins to an HTTP status are answered as JSON before any work; the result is JSON
+// unless the handler sends related notifications first (then an SSE stream, with no event ids:
+// there is no resumption in this revision). Closing the connection cancels the request.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Exchange } from '../mcp/context.ts';
+import { ErrorCode, McpError, invalidRequest, methodNotFound } from '../mcp/errors.ts';
+import { classify, type JsonRpcId, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
+import { McpServer, type MessageOrigin } from '../mcp/server.ts';
+import { checkMirroredName, readStatelessMeta, statelessStatus } from '../mcp/stateless.ts';
+import { handleListen } from './listen.ts';
+import { UnavailableError } from './limits.ts';
+import { PostStream } from './post-stream.ts';
+import { sendEmpty, sendJson } from './respond.ts';
+import type { Transport } from './transport.ts';
+
+export async function handleStatelessPost(
+  t: Transport,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+  principal: string | undefined,
+): Promise<void> {
+  if (Array.isArray(body)) return sendStatelessError(t, res, undefined, invalidRequest('JSON-RPC batches are not part of this protocol revision'));
+  const message = classify(body);
+  if (message.kind === 'invalid') {
+    return sendStatelessError(t, res, message.id ?? undefined, invalidRequest(`Invalid Request: ${message.reason}`));
+  }
+  // The revision defines no client notifications or responses over HTTP: accept and drop.
+  if (message.kind !== 'request') return sendEmpty(res, 202, t.baseHeaders);
+  const request = message.message;
+  let origin: MessageOrigin;
+  try {
+    const meta = readStatelessMeta(request, req);
+    if (!McpServer.STATELESS_METHODS.has(request.method)) throw methodNotFound(request.method);
+    checkMirroredName(request, req);
+    origin = { protocolVersion: meta.protocolVersion, session: undefined, principal, stateless: meta };
+  } catch (err) {
+    return sendStatelessError(t, res, request.id, err);
+  }
+  if (request.method === 'subscriptions/listen') return handleListen(t, req, res, request, origin);
+
+  // The client closing its connection is this revision's cancellation.
+  const cancelled = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) cancelled.abort(new McpError(ErrorCode.RequestTimeout, 'The client closed the connection'));
+  };
+  res.on('close', onClose);
+  const stream = new PostStream(t, res, {}, undefined);
+  const exchange: Exchange = { send: (related) => stream.write(related), signal: cancelled.signal };
+  const response = await t.server.handleRequest(request, origin, exchange);
+  res.off('close', onClose);
+  if (!response || cancelled.signal.aborted) {
+    if (stream.streaming) await stream.end();
+    else if (!res.headersSent) res.destroy();
+    return;
+  }
+  if (stream.streaming) {
+    await stream.write(response);
+    await stream.end();
+    return;
+  }
+  sendJson(res, 'error' in response ? statelessStatus(response.error.code) : 200, response, t.baseHeaders);
+}
+
+/** An error answer of this revision: its pinned status, the request id echoed (never null). */
+export function sendStatelessError(t: Transport, res: ServerResponse, id: JsonRpcId | undefined, err: unknown): void {
+  const error = err instanceof McpError ? err : new McpError(ErrorCode.InternalError, 'Internal error', { httpStatus: 500 });
+  const body: Partial<JsonRpcResponse> & { jsonrpc: '2.0' } = { jsonrpc: '2.0' };
+  if (id !== undefined) (body as { id: JsonRpcId }).id = id;
+  (body as { error: unknown }).error = error.toJsonRpc();
+  const headers = err instanceof UnavailableError ? { ...t.baseHeaders, 'retry-after': String(err.retryAfterSeconds) } : t.baseHeaders;
+  sendJson(res, error.httpStatus, body, headers);
+}
+
