@@ -37,6 +37,7 @@ import {
   type TemplateReader,
 } from './registry/resources.ts';
 import type { ObjectSchema } from './registry/schema.ts';
+import type { HeaderParam } from './registry/header-params.ts';
 import { ToolRegistry, type ToolDefinition, type ToolHandler } from './registry/tools.ts';
 import type { CompletionResult, Icon } from './types.ts';
 import { negotiateVersion } from './versions.ts';
@@ -425,6 +426,11 @@ export class McpServer {
     'completion/complete',
     'subscriptions/listen',
   ]);
+
+  /** The `x-mcp-header` properties of a tool, for the transport's Mcp-Param-* checks. */
+  toolHeaderParams(name: string): HeaderParam[] {
+    return this.#tools.headerParams(name);
+  }
 
   /** server/discover: what initialize used to tell, on demand. */
   discover(): Record<string, unknown> {

@@ -8,6 +8,7 @@ import { ErrorCode, McpError } from './errors.ts';
 import type { JsonRpcRequest } from './jsonrpc.ts';
 import { isLoggingLevel, type LoggingLevel } from './logging.ts';
 import { SESSION_ERA_VERSIONS } from './versions.ts';
+import { mirroredValue, type HeaderParam } from './registry/header-params.ts';
 
 export const STATELESS_VERSION = '2026-07-28';
 export const STATELESS_VERSIONS: readonly string[] = [STATELESS_VERSION];
@@ -152,5 +153,22 @@ export function statelessStatus(code: number): number {
       return 400;
     default:
       return 200;
+  }
+}
+
+/**
+ * `Mcp-Param-<Name>` headers of a tools/call mirror the arguments annotated with `x-mcp-header`:
+ * present and equal whenever the argument is (integers compared as numbers).
+ */
+export function checkParamHeaders(request: JsonRpcRequest, req: IncomingMessage, params: HeaderParam[]): void {
+  const args = request.params?.arguments;
+  for (const { header, path } of params) {
+    const expected = mirroredValue(args, path);
+    if (expected === undefined) continue;
+    const raw = req.headers[`mcp-param-${header.toLowerCase()}`];
+    if (typeof raw !== 'string') throw mismatch(`Mcp-Param-${header} header is required: the body sets ${path.join('.')}`);
+    const actual = decodeHeaderValue(raw);
+    const equal = actual === expected || (/^-?\d+(\.0+)?$/.test(actual) && Number(actual) === Number(expected));
+    if (!equal) throw mismatch(`Header mismatch: Mcp-Param-${header} does not match ${path.join('.')}`);
   }
 }

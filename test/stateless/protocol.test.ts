@@ -57,6 +57,11 @@ function register(server: McpServer, events: { aborted?: unknown; started?: () =
     await server.toolListChanged();
     return { content: [{ type: 'text', text: 'touched' }] };
   });
+  server.tool(
+    'routed',
+    { inputSchema: z.object({ region: z.string().meta({ 'x-mcp-header': 'Region' }), count: z.number().int().optional().meta({ 'x-mcp-header': 'Count' }) }) },
+    ({ region }) => ({ content: [{ type: 'text', text: region }] }),
+  );
   server.resource('test://watched', { name: 'watched', mimeType: 'text/plain' }, (uri) => ({ contents: [{ uri, mimeType: 'text/plain', text: 'w' }] }));
   server.prompt('plain', { description: 'p' }, () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'p' } }] }));
 }
@@ -109,6 +114,18 @@ describe('protocol revision 2026-07-28 (sessionless) on the same endpoint', () =
     assert.deepEqual([wrongName.status, (wrongName.body.error as { code: number }).code], [400, -32020]);
     const base64Name = await call(ts.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, { headers: { 'mcp-name': `=?base64?${Buffer.from('echo').toString('base64')}?=` } });
     assert.equal(base64Name.status, 200);
+  });
+
+  test('Mcp-Param-* headers mirror x-mcp-header arguments: required, decoded, compared', async () => {
+    const ok = await call(ts.url, 'tools/call', { name: 'routed', arguments: { region: 'eu', count: 3 } }, { headers: { 'mcp-param-region': 'eu', 'mcp-param-count': '3' } });
+    assert.equal(ok.status, 200);
+    const encoded = await call(ts.url, 'tools/call', { name: 'routed', arguments: { region: 'Zürich' } }, { headers: { 'mcp-param-region': `=?base64?${Buffer.from('Zürich').toString('base64')}?=` } });
+    assert.equal(encoded.status, 200);
+    for (const headers of [{}, { 'mcp-param-region': 'us' }, { 'mcp-param-region': '=?base64?ZXU?=' }]) {
+      const refused = await call(ts.url, 'tools/call', { name: 'routed', arguments: { region: 'eu' } }, { headers });
+      assert.deepEqual([refused.status, (refused.body.error as { code: number }).code], [400, -32020], JSON.stringify(headers));
+    }
+    assert.throws(() => ts.server.tool('bad_header', { inputSchema: z.object({ n: z.number().meta({ 'x-mcp-header': 'N' }) }) }, () => ({ content: [] })), /only fits string, integer or boolean/);
   });
 
   test('sessions and resumption do not exist: Mcp-Session-Id and Last-Event-ID are ignored; GET and DELETE are 405', async () => {

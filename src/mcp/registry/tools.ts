@@ -5,6 +5,7 @@ import type { RequestContext } from '../context.ts';
 import { McpError, ErrorCode, invalidParams } from '../errors.ts';
 import type { CallToolResult, Icon, ToolAnnotations } from '../types.ts';
 import { describeIssues, toWireSchema, type ObjectSchema } from './schema.ts';
+import { headerParamsOf, type HeaderParam } from './header-params.ts';
 
 export interface ToolDefinition<I extends ObjectSchema | undefined, O extends ObjectSchema | undefined> {
   title?: string;
@@ -27,6 +28,7 @@ export type ToolHandler<I extends ObjectSchema | undefined> = (
 interface RegisteredTool {
   name: string;
   wire: Record<string, unknown>;
+  headerParams: HeaderParam[];
   input: ObjectSchema | undefined;
   output: ObjectSchema | undefined;
   handler: (args: unknown, ctx: RequestContext) => CallToolResult | Promise<CallToolResult>;
@@ -56,6 +58,7 @@ export class ToolRegistry {
     this.#tools.set(name, {
       name,
       wire,
+      headerParams: headerParamsOf(wire.inputSchema as Record<string, unknown>, name),
       input: definition.inputSchema,
       output: definition.outputSchema,
       handler: handler as RegisteredTool['handler'],
@@ -66,6 +69,11 @@ export class ToolRegistry {
   remove(name: string): boolean {
     this.#wireList = undefined;
     return this.#tools.delete(name);
+  }
+
+  /** The `x-mcp-header` properties of a tool (empty for an unknown tool). */
+  headerParams(name: string): HeaderParam[] {
+    return this.#tools.get(name)?.headerParams ?? [];
   }
 
   list(): Record<string, unknown>[] {
