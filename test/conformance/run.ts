@@ -7,6 +7,8 @@
 //   CONFORMANCE_URL=http://127.0.0.1:3000/mcp npm run conformance   # test a server you started
 //   npm run conformance -- --requirements 2026-07-28          # the 2026-07-28 (stateless) set
 //   CONFORMANCE_SERVER_ARGS="--workers 4 --redis-url redis://127.0.0.1:6379" npm run conformance
+//   CONFORMANCE_OWN_REDIS=1 CONFORMANCE_SERVER_ARGS="--workers 4" npm run conformance
+//                                              # a redis-server of its own, like the tests
 //                                              # extra flags appended to the server's command
 //
 // Without npm: `node --import tsx test/conformance/run.ts [suite args]` (same env variables).
@@ -29,6 +31,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { startRedis } from '../helpers/redis.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -100,7 +104,7 @@ function splitArgs(value: string | undefined): string[] {
  * Starts `src/cli/main.ts --app conformance --port 0` (plus CONFORMANCE_SERVER_ARGS, e.g.
  * `--workers 4 --redis-url redis://127.0.0.1:6379`) and waits for the URL it prints.
  */
-function startServer(): Promise<StartedServer> {
+function startServer(extra: string[] = []): Promise<StartedServer> {
   const args = [
     '--import',
     'tsx',
@@ -113,6 +117,7 @@ function startServer(): Promise<StartedServer> {
     '--sse-retry',
     '500',
     ...splitArgs(process.env.CONFORMANCE_SERVER_ARGS),
+    ...extra,
   ];
   log(`starting server: node ${args.join(' ')}`);
   const child = spawn(process.execPath, args, {
@@ -243,8 +248,11 @@ async function main(): Promise<number> {
 
   let server: StartedServer | undefined;
   const external = process.env.CONFORMANCE_URL;
+  // CONFORMANCE_OWN_REDIS=1: start a redis-server of our own (as the tests do) and serve from it.
+  const redis = process.env.CONFORMANCE_OWN_REDIS === '1' && !external ? await startRedis() : undefined;
   const cleanup = async () => {
     if (server) await stopServer(server.child);
+    await redis?.stop();
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
@@ -258,7 +266,7 @@ async function main(): Promise<number> {
     log(`using external server ${url}`);
   } else {
     try {
-      server = await startServer();
+      server = await startServer(redis ? ['--redis-url', redis.url] : []);
     } catch (err) {
       const e = err as Error & { serverOutput?: string; child?: ChildProcess };
       log(`could not start the server: ${e.message}`);
