@@ -27,3 +27,18 @@ export { createNotifier, type Notifier, type NotifierOptions } from './notifier.
 
 export { Metrics, type MetricsOptions } from './metrics/metrics.ts';
 export type { ServerMetrics, TransportMetrics, HttpMetrics, MetricsExposition } from './metrics/hooks.ts';
+
+export type { ReplayBuffer, ReplayEntry, ReplayOutcome } from './replay/replay.ts';
+export { MemoryReplayBuffer, type ReplayLimits } from './replay/memory.ts';
+export { RedisReplayBuffer, type RedisReplayBufferOptions } from './replay/redis.ts';
+
+export type { SubscriptionBroker, TopicListener } from './topics/topics.ts';
+export { MemorySubscriptionBroker } from './topics/memory.ts';
+export { RedisSubscriptionBroker, type RedisSubscriptionBrokerOptions } from './topics/redis.ts';
+
+export type { RequestStateOptions } from './mcp/request-state.ts';
+export { STATELESS_VERSION } from './mcp/stateless.ts';
+
+export { ToolPool } from './pool/pool.ts';
+export { poolTool } from './pool/tool.ts';
+export { PoolError, PoolQueueFullError, PoolClosedError } from './pool/errors.ts';
