@@ -5,6 +5,7 @@
 //
 // The messages carry the tag of the cluster IPC protocol (ipc.ts) and kinds of their own, which
 // the hub and the broker clients ignore, as they ignore pm2's and lifecycle messages:
+//   worker → primary  metrics.hello                   "collect mine from now on" (at start-up)
 //   worker → primary  metrics.request { id }          "the cluster's metrics, please"
 //   primary → worker  metrics.collect { collectId }   "your registry, please"
 //   worker → primary  metrics.report  { collectId, metrics }
@@ -20,6 +21,7 @@ import { PROTOCOL_VERSION, processPort, type IpcPort, type WorkerMessage } from 
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 type MetricsMessage =
+  | { mcpCluster: typeof PROTOCOL_VERSION; kind: 'metrics.hello' }
   | { mcpCluster: typeof PROTOCOL_VERSION; kind: 'metrics.request'; id: string }
   | { mcpCluster: typeof PROTOCOL_VERSION; kind: 'metrics.collect'; collectId: number }
   | { mcpCluster: typeof PROTOCOL_VERSION; kind: 'metrics.report'; collectId: number; metrics: MetricsJson }
@@ -31,6 +33,8 @@ function asMetricsMessage(raw: unknown): MetricsMessage | undefined {
   const message = raw as Record<string, unknown>;
   if (message.mcpCluster !== PROTOCOL_VERSION || typeof message.kind !== 'string') return undefined;
   switch (message.kind) {
+    case 'metrics.hello':
+      return raw as MetricsMessage;
     case 'metrics.request':
       return typeof message.id === 'string' ? (raw as MetricsMessage) : undefined;
     case 'metrics.collect':
@@ -72,11 +76,16 @@ export function attachMetricsAggregator(cluster: Cluster, options: MetricsAggreg
   const timeoutMs = options.timeoutMs ?? 2_000;
   const collections = new Map<number, Collection>();
   let sequence = 0;
-  const live = () => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && worker.isConnected());
+  /** Workers that said hello: a worker still starting up is not waited for. */
+  const reporters = new Set<number>();
+  const live = () =>
+    Object.values(cluster.workers ?? {}).filter(
+      (worker): worker is Worker => worker !== undefined && reporters.has(worker.id) && worker.isConnected(),
+    );
 
   new Gauge({
     name: 'mcp_cluster_workers',
-    help: 'HTTP workers alive (connected to the primary)',
+    help: 'HTTP workers running (started and connected to the primary)',
     registers: [registry],
     collect() {
       this.set(live().length);
@@ -122,7 +131,9 @@ export function attachMetricsAggregator(cluster: Cluster, options: MetricsAggreg
   const onMessage = (worker: Worker, raw: unknown): void => {
     const message = asMetricsMessage(raw);
     if (!message) return;
-    if (message.kind === 'metrics.report') {
+    if (message.kind === 'metrics.hello') {
+      reporters.add(worker.id);
+    } else if (message.kind === 'metrics.report') {
       const collection = collections.get(message.collectId);
       if (!collection?.waiting.has(worker.id)) return;
       collection.reports.push(message.metrics);
@@ -139,6 +150,7 @@ export function attachMetricsAggregator(cluster: Cluster, options: MetricsAggreg
   };
   // A worker that exits mid-collection will never report: answer without it.
   const onWorkerGone = (worker: Worker): void => {
+    reporters.delete(worker.id);
     for (const collection of [...collections.values()]) gone(worker, collection);
   };
 
@@ -182,6 +194,7 @@ export class ClusterMetricsClient {
     this.#port = options.port ?? processPort();
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#stop = this.#port.onMessage(this.#onMessage);
+    if (this.#port.connected) this.#port.send(tag({ kind: 'metrics.hello' }) as unknown as WorkerMessage, () => {});
   }
 
   /** The whole cluster's metrics as Prometheus text; rejects when the primary cannot answer. */
