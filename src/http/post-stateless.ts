@@ -8,7 +8,7 @@ import type { Exchange } from '../mcp/context.ts';
 import { ErrorCode, McpError, invalidRequest, methodNotFound } from '../mcp/errors.ts';
 import { classify, type JsonRpcId, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
 import { McpServer, type MessageOrigin } from '../mcp/server.ts';
-import { checkMirroredName, readStatelessMeta, statelessStatus } from '../mcp/stateless.ts';
+import { checkMirroredName, checkParamHeaders, readStatelessMeta, statelessStatus } from '../mcp/stateless.ts';
 import { handleListen } from './listen.ts';
 import { UnavailableError } from './limits.ts';
 import { PostStream } from './post-stream.ts';
@@ -35,6 +35,7 @@ export async function handleStatelessPost(
     const meta = readStatelessMeta(request, req);
     if (!McpServer.STATELESS_METHODS.has(request.method)) throw methodNotFound(request.method);
     checkMirroredName(request, req);
+    if (request.method === 'tools/call') checkParamHeaders(request, req, t.server.toolHeaderParams(String(request.params?.name)));
     origin = { protocolVersion: meta.protocolVersion, session: undefined, principal, stateless: meta };
   } catch (err) {
     return sendStatelessError(t, res, request.id, err);
