@@ -20,7 +20,9 @@ export type BusMessage =
   /** Deliver a notification to every session stream this process holds (server.broadcast). */
   | { type: 'notify-sessions'; message: JsonRpcMessage }
   /** Abort a request wherever it runs (notifications/cancelled landed on another worker). */
-  | { type: 'cancel'; sessionId: string | null; requestId: JsonRpcId; reason: string };
+  | { type: 'cancel'; sessionId: string | null; requestId: JsonRpcId; reason: string }
+  /** A session was changed or deleted: workers caching it drop their copy. */
+  | { type: 'session-changed'; sessionId: string };
 
 export type BusListener = (message: BusMessage) => void;
 

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
 import { RedisSessionStore } from '../sessions/redis.ts';
+import { CachedSessionStore } from '../sessions/cached.ts';
 import type { SessionStore } from '../sessions/store.ts';
 import { MemoryReplayBuffer } from '../replay/memory.ts';
 import { RedisReplayBuffer } from '../replay/redis.ts';
@@ -52,11 +53,11 @@ export async function createBackends(config: Config, workerId: string, lifespan:
     lifespan.defer('redis subscriber', () => closeRedis(subscriber));
     const broker = new RedisBroker({ publisher, subscriber, channelPrefix: config.channelPrefix });
     lifespan.defer('broker', () => broker.close());
-    const sessions = new RedisSessionStore({
-      redis: publisher,
-      keyPrefix: config.channelPrefix,
-      idleTimeoutMs: config.sessionIdleTimeoutMs,
-    });
+    // Most POSTs find their session in this worker's cache; changes invalidate it cluster-wide.
+    const sessions = new CachedSessionStore(
+      new RedisSessionStore({ redis: publisher, keyPrefix: config.channelPrefix, idleTimeoutMs: config.sessionIdleTimeoutMs }),
+      { touchEveryMs: Math.max(1_000, Math.floor(config.sessionIdleTimeoutMs / 10)) },
+    );
     lifespan.defer('sessions', () => sessions.close());
     const replay = config.replay
       ? new RedisReplayBuffer({ redis: publisher, keyPrefix: config.channelPrefix, maxLength: config.replayMaxLength, ttlMs: config.replayTtlMs })

@@ -58,8 +58,7 @@ export async function handleStatelessPost(
     return;
   }
   if (stream.streaming) {
-    await stream.write(response);
-    await stream.end();
+    await stream.finish(response);
     return;
   }
   sendJson(res, 'error' in response ? statelessStatus(response.error.code) : 200, response, t.baseHeaders);

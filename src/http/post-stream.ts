@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
-import { formatEventId, publishRetained } from '../replay/replay.ts';
+import { formatEventId, publishRetained, streamBrokerKey, type ReplayBuffer } from '../replay/replay.ts';
 import { SseStream } from './sse.ts';
 import type { Transport } from './transport.ts';
 
@@ -38,7 +38,9 @@ export class PostStream {
     if (this.#sse) return this.#sse;
     const sse = new SseStream(this.#res, {
       headers: { ...this.#t.baseHeaders, ...this.#headers },
-      heartbeatMs: this.#t.heartbeatMs,
+      // Most POST streams carry one result and end: heartbeats start with a related message.
+      heartbeatMs: 0,
+      flushHeaders: false,
       maxBufferedBytes: this.#t.maxStreamBufferBytes,
       // Shutdown lets the call finish (within the drain deadline) rather than cut its answer.
       endOnDrain: false,
@@ -73,7 +75,45 @@ export class PostStream {
     this.#sse?.end();
   }
 
+  /** Writes the last message and ends the stream (one write when nothing is retained). */
+  finish(message: JsonRpcMessage): Promise<void> {
+    const sse = this.open();
+    const next = this.#queue.then(async () => {
+      const replay = this.#t.server.replay;
+      const data = JSON.stringify(message);
+      if (!replay || !this.#streamId || this.#sessionId === undefined) {
+        sse.end(undefined, { event: 'message', data });
+        return;
+      }
+      if (sse.closed) {
+        await publishRetained(replay, this.#t.server.broker, this.#sessionId, this.#streamId, message);
+        return;
+      }
+      const id = await this.#retain(replay, message);
+      // The client left while we retained it: hand it to a resumed stream, if any.
+      if (sse.closed) await this.#t.server.broker.publish(streamBrokerKey(this.#sessionId, this.#streamId), { type: 'message', message, id });
+      else sse.end(undefined, { event: 'message', id, data });
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Retains a message before it is written; undefined when the replay buffer cannot be reached
+   * (Redis down): the client still gets the message, without an id (not resumable, not lost).
+   */
+  async #retain(replay: ReplayBuffer, message: JsonRpcMessage): Promise<string | undefined> {
+    try {
+      return await replay.append(this.#sessionId!, this.#streamId!, message);
+    } catch (err) {
+      this.#t.logger?.warn({ err, session: this.#sessionId }, 'replay unavailable: message sent without an event id');
+      return undefined;
+    }
+  }
+
   async #writeNow(sse: SseStream, message: JsonRpcMessage): Promise<void> {
+    // A related message before the result: the call may run long, keep the stream alive.
+    if ('method' in message) sse.keepAlive(this.#t.heartbeatMs);
     const replay = this.#t.server.replay;
     if (!replay || !this.#streamId || this.#sessionId === undefined) {
       sse.send({ event: 'message', data: JSON.stringify(message) });
@@ -84,7 +124,7 @@ export class PostStream {
       await publishRetained(replay, this.#t.server.broker, this.#sessionId, this.#streamId, message);
       return;
     }
-    const id = await replay.append(this.#sessionId, this.#streamId, message);
+    const id = await this.#retain(replay, message);
     sse.send({ event: 'message', id, data: JSON.stringify(message) });
   }
 }

@@ -111,11 +111,13 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     send: (message) => stream.write(message),
     closeStream: (retryMs) => stream.closeForPolling(retryMs),
   };
+  // The common case, one request: its result and the end of the stream leave in one write.
+  const single = requests.length === 1 && invalidReplies.length === 0;
   const answered = await Promise.all(
     requests.map(async (request) => {
       const response = await t.server.handleRequest(request, origin, exchange);
       // Once streaming, each response goes out as soon as it is ready.
-      if (response && stream.streaming) await stream.write(response);
+      if (response && stream.streaming) await (single ? stream.finish(response) : stream.write(response));
       return response;
     }),
   );

@@ -15,6 +15,11 @@ export interface SseStreamOptions {
    * response stream: it ends by itself once the response is written, and shutdown waits for it.
    */
   endOnDrain?: boolean;
+  /**
+   * Send the headers at once (default). A POST's response stream waits: its headers then leave
+   * with its first event, in one write, which for a plain request/result is the whole answer.
+   */
+  flushHeaders?: boolean;
 }
 
 export interface SseFrame {
@@ -53,13 +58,16 @@ export class SseStream {
       // Reverse proxies (nginx) would otherwise buffer the stream.
       'x-accel-buffering': 'no',
     });
-    res.flushHeaders();
+    if (options.flushHeaders ?? true) res.flushHeaders();
     res.on('close', () => this.#finish());
-    const heartbeatMs = options.heartbeatMs ?? 15_000;
-    if (heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => this.#writeRaw(': keepalive\n\n'), heartbeatMs);
-      this.#heartbeat.unref();
-    }
+    this.keepAlive(options.heartbeatMs ?? 15_000);
+  }
+
+  /** Starts comment-line heartbeats (once; 0 disables), for a stream that turned out long-lived. */
+  keepAlive(intervalMs: number): void {
+    if (intervalMs <= 0 || this.#heartbeat || this.#closed) return;
+    this.#heartbeat = setInterval(() => this.#writeRaw(': keepalive\n\n'), intervalMs);
+    this.#heartbeat.unref();
   }
 
   get closed(): boolean {
@@ -99,11 +107,14 @@ export class SseStream {
   }
 
   /** Ends the stream, optionally telling the client when to reconnect. */
-  end(retryMs?: number): void {
+  end(retryMs?: number, last?: SseFrame): void {
     if (this.#closed) return;
     this.#finalFrame?.();
-    if (retryMs !== undefined) this.#writeRaw(`retry: ${Math.max(0, Math.floor(retryMs))}\n\n`);
-    this.#res.end();
+    let tail = last ? formatFrame(last) : '';
+    if (retryMs !== undefined) tail += `retry: ${Math.max(0, Math.floor(retryMs))}\n\n`;
+    // One write for the last event and the end of the response.
+    if (tail) this.#res.end(tail);
+    else this.#res.end();
     this.#finish();
   }
 

@@ -12,6 +12,8 @@ export interface ClusterLinkHandlers {
   onReply(response: JsonRpcResponse): void;
   /** A cancellation that may concern a request running here. */
   onCancel(sessionId: string | undefined, requestId: JsonRpcId, reason: string): void;
+  /** A session changed elsewhere: a cached copy here is stale. */
+  onSessionChanged(sessionId: string): void;
 }
 
 /** The broker key a process listens on for replies addressed to it. */
@@ -82,7 +84,16 @@ export class ClusterLink {
     return this.#broker.publish(instanceKey(ownerInstanceId), { type: 'message', message: response });
   }
 
+  /** Tells every worker that a session changed (their cached copies are stale). */
+  sessionChanged(sessionId: string): Promise<void> {
+    return this.#broker.broadcast({ type: 'session-changed', sessionId });
+  }
+
   #onBus(message: BusMessage): void {
+    if (message.type === 'session-changed') {
+      this.#handlers.onSessionChanged(message.sessionId);
+      return;
+    }
     if (message.type === 'cancel') {
       this.#handlers.onCancel(message.sessionId ?? undefined, message.requestId, message.reason);
       return;

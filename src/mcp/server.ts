@@ -12,6 +12,7 @@ import { InputRequired, InputRound, RequestStateCodec, type RequestStateOptions 
 import { META_SERVER_INFO, STATELESS_VERSION, STATELESS_VERSIONS, mirroredName, type StatelessMeta } from './stateless.ts';
 import { MemoryBroker } from '../broker/memory.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
+import { CachedSessionStore } from '../sessions/cached.ts';
 import { GET_STREAM_ID, publishRetained, type ReplayBuffer } from '../replay/replay.ts';
 import type { ClientInfo, SessionRecord, SessionStore } from '../sessions/store.ts';
 import type { Exchange, RequestContext, ServerRequestOptions } from './context.ts';
@@ -139,7 +140,14 @@ export class McpServer {
     this.#link = new ClusterLink(this.broker, this.instanceId, {
       onReply: (response) => this.#outbound.settle(response),
       onCancel: (sessionId, requestId, reason) => this.cancelRequest(sessionId, requestId, reason),
+      onSessionChanged: (sessionId) => {
+        if (this.sessions instanceof CachedSessionStore) this.sessions.invalidate(sessionId);
+      },
     });
+    if (this.sessions instanceof CachedSessionStore) {
+      const link = this.#link;
+      this.sessions.announceChangesWith((sessionId) => link.sessionChanged(sessionId));
+    }
   }
 
   /**
@@ -330,6 +338,7 @@ export class McpServer {
   /** Aborts every running handler and every pending server-to-client request. */
   async close(): Promise<void> {
     this.#shutdown.abort(new McpError(ErrorCode.InternalError, 'Server shutting down'));
+    for (const controller of this.#inFlight.values()) controller.abort(this.#shutdown.signal.reason);
     this.#outbound.rejectAll(new McpError(ErrorCode.InternalError, 'Server shutting down'));
   }
 
@@ -349,7 +358,9 @@ export class McpServer {
       if (exchange.signal.aborted) controller.abort(exchange.signal.reason);
       else exchange.signal.addEventListener('abort', () => controller.abort(exchange.signal!.reason), { once: true });
     }
-    const signal = AbortSignal.any([controller.signal, this.#shutdown.signal]);
+    // One controller per request: shutdown aborts every in-flight one (cheaper than AbortSignal.any).
+    const signal = controller.signal;
+    if (this.#shutdown.signal.aborted) controller.abort(this.#shutdown.signal.reason);
     this.#inFlight.set(key, controller);
     try {
       if (request.method === 'initialize') throw invalidRequest('initialize is only valid as the first request of a session');
@@ -362,7 +373,7 @@ export class McpServer {
       signal.throwIfAborted();
       return success(request.id, result);
     } catch (err) {
-      if (controller.signal.aborted) return undefined;
+      if (controller.signal.aborted && !this.#shutdown.signal.aborted) return undefined;
       return failure(request.id, toErrorObject(err));
     } finally {
       if (this.#inFlight.get(key) === controller) this.#inFlight.delete(key);

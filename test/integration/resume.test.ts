@@ -8,7 +8,9 @@ import { Client } from 'undici';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { startCli, type RunningCli } from '../helpers/cli.ts';
 import { messageData, RawSession, type RawStream } from '../helpers/raw-session.ts';
-import { startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { createNotifier } from '../../src/notifier.ts';
+import { eventually } from '../helpers/in-process.ts';
 
 const TICKS = 6000;
 const PER_SECOND = 2000;
@@ -81,6 +83,30 @@ function resumeSuite(mode: 'redis' | 'cluster') {
       assert.equal(ticks.length, TICKS, 'no event lost or duplicated');
       assert.ok(ticks.every((value, index) => value === index + 1), 'ticks arrive exactly as 1..N');
     });
+
+    if (mode === 'redis') {
+      test('createNotifier with replay: what a job sends while the stream is away is replayed; its broadcast reaches live streams', async () => {
+        const clients = new RedisClients(redis!.url);
+        try {
+          const notifier = createNotifier({ redis: await clients.create('resume-job'), channelPrefix: `resume${process.pid}`, replay: true });
+          const session = new RawSession(cli.url);
+          await session.open();
+          const first = await session.openStream();
+          assert.equal(await notifier.notify(session.sessionId, { method: 'notifications/message', params: { level: 'info', data: 'live' } }), true);
+          const live = await first.waitFor((e) => e.data.includes('"live"'));
+          await first.close();
+          await eventually(async () => !(await notifier.notify(session.sessionId, { method: 'notifications/message', params: { level: 'info', data: 'probe' } })), 5_000, 'stream detached');
+          assert.equal(await notifier.notify(session.sessionId, { method: 'notifications/message', params: { level: 'info', data: 'while away' } }), false);
+          const resumed = await session.openStream({ 'last-event-id': live.id! });
+          await resumed.waitFor((e) => e.data.includes('while away'));
+          await notifier.broadcast({ method: 'notifications/message', params: { level: 'info', data: 'to everyone' } });
+          await resumed.waitFor((e) => e.data.includes('to everyone'));
+          await resumed.close();
+        } finally {
+          await clients.closeAll();
+        }
+      });
+    }
 
     test('a POST stream lost mid-call resumes on another worker with the rest of the progress and the result', async () => {
       const session = new RawSession(cli.url);

@@ -8,6 +8,7 @@ import { MemorySessionStore } from '../../src/sessions/memory.ts';
 import { RedisSessionStore } from '../../src/sessions/redis.ts';
 import { deleteKeys, RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { session, sessionStoreContract } from './contract.ts';
+import { CachedSessionStore } from '../../src/sessions/cached.ts';
 
 let redis: RedisHandle;
 before(async () => {
@@ -117,4 +118,24 @@ describe('RedisSessionStore on a real redis-server', () => {
     assert.equal(client.status, 'ready');
     assert.equal(await client.ping(), 'PONG');
   });
+});
+
+// Two workers' caches over one Redis, each announcing its changes to the other (the cluster bus
+// in production). Short TTL and unthrottled touches: the contract's expiry checks run in ms.
+sessionStoreContract('CachedSessionStore over RedisSessionStore', async (options) => {
+  const clients = new RedisClients(redis.url);
+  const keyPrefix = `test-${randomUUID()}`;
+  const workerA = await clients.create('cached-a');
+  const a = new CachedSessionStore(new RedisSessionStore({ redis: workerA, keyPrefix, ...options }), { ttlMs: 20, touchEveryMs: 0 });
+  const b = new CachedSessionStore(new RedisSessionStore({ redis: await clients.create('cached-b'), keyPrefix, ...options }), { ttlMs: 20, touchEveryMs: 0 });
+  a.announceChangesWith(async (id) => b.invalidate(id));
+  b.announceChangesWith(async (id) => a.invalidate(id));
+  return {
+    stores: [a, b],
+    async cleanup() {
+      await Promise.all([a.close(), b.close()]);
+      await deleteKeys(workerA, keyPrefix);
+      await clients.closeAll();
+    },
+  };
 });
