@@ -107,11 +107,18 @@ export async function startWorker(config: Config, workerId: string, options: Sta
   }
 }
 
+const DRAIN_GRACE_MS = 250;
+
 /** Stops accepting, waits for in-flight requests up to the deadline, then cuts what is left. */
 async function closeHttpServer(server: Server, deadlineMs: number): Promise<void> {
+  // A keep-alive client may be sending its next request right now. server.close() closes idle
+  // connections at once, and a request already on the wire would die unanswered (ECONNRESET):
+  // first a short grace, in which whatever arrives is served with `connection: close`.
+  const grace = Math.min(DRAIN_GRACE_MS, deadlineMs);
+  await new Promise((resolve) => setTimeout(resolve, grace));
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
+  const timer = setTimeout(() => server.closeAllConnections(), deadlineMs - grace);
   // Idle keep-alive sockets appear as requests finish: keep closing them so close() can complete.
   const sweeper = setInterval(() => server.closeIdleConnections(), 100);
   await closed;

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SseEvent, SseEventListener } from '../broker/broker.ts';
 import { isResponse } from '../mcp/jsonrpc.ts';
-import { GET_STREAM_ID, parseEventId, streamBrokerKey } from '../replay/replay.ts';
+import { formatEventId, GET_STREAM_ID, parseEventId, streamBrokerKey } from '../replay/replay.ts';
 import { checkGetHeaders } from './guards.ts';
 import { requestLogger } from './log.ts';
 import { sendError } from './respond.ts';
@@ -35,6 +35,13 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
   let lastSeq = -1;
   const pending: SseEvent[] = [];
 
+  /**
+   * Set once a live event beyond what replay wrote arrived. Live copies of events the replay
+   * already wrote (they travel on another Redis connection than the replay read) come before it,
+   * in publish order; after it, a lower number can only mean a replay buffer that lost its state.
+   */
+  let beyondReplay = false;
+
   const write = (event: Extract<SseEvent, { type: 'message' }>) => {
     if (event.id !== undefined) {
       const seq = parseEventId(event.id)?.seq;
@@ -42,20 +49,19 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
         if (!ready) {
           // Replay and the events buffered meanwhile overlap: skip what was already written.
           if (seq <= lastSeq) return;
+        } else if (seq <= lastSeq) {
+          // A live copy of a replayed event: already written. Or, once live events went beyond
+          // the replay, the buffer restarted its numbering (Redis restarted empty): follow it,
+          // or every event would be dropped until the numbers caught up.
+          if (!beyondReplay) return;
         } else if (lastSeq >= 0 && seq > lastSeq + 1) {
-          // Live events of a stream arrive in order, one apart: a jump means some never reached
-          // this process (Redis cut our subscriber connection). They are retained: end the stream
-          // with a retry hint, and the client's resume (Last-Event-ID) replays them in order.
-          t.logger?.warn({ session: session.id, lastSeq, seq }, 'live events skipped a sequence number; ending the stream for a resume');
-          finish(t.retryMs);
+          // Live events of a stream arrive one apart: a jump means some never reached this
+          // process (Redis cut our subscriber connection). The replay buffer has them.
+          fillGap(event, seq);
           return;
-        } else if (seq <= lastSeq && !(seq === 1 && lastSeq > 1)) {
-          // Replay read events whose live copies were still on their way: already written.
-          return;
+        } else {
+          beyondReplay = true;
         }
-        // A live 1 after higher numbers: the replay buffer lost its state (Redis restarted
-        // empty) and numbers from 1 again. Follow it; dropping would lose every event until the
-        // numbers caught up.
         lastSeq = seq;
       }
     }
@@ -63,6 +69,28 @@ export async function handleGet(t: Transport, req: IncomingMessage, res: ServerR
     stream!.send(event.id === undefined ? { event: 'message', data } : { event: 'message', id: event.id, data });
     // A POST stream is over once its response went out (spec: the server then closes it).
     if (resumingPostStream && isResponse(event.message)) finish(undefined);
+  };
+  /** Writes the missing events from the replay buffer, then what arrived meanwhile, in order. */
+  const fillGap = (event: SseEvent, seq: number) => {
+    ready = false;
+    beyondReplay = false;
+    pending.push(event);
+    const after = formatEventId(streamId, lastSeq);
+    requestLogger(t.logger, req)?.warn({ after, seq }, 'live events skipped sequence numbers: filling the gap from the replay buffer');
+    stream!.beginBacklog();
+    replay!
+      .replayAfter(session.id, after, (entry) => write({ type: 'message', message: entry.message, id: entry.id }))
+      .then((outcome) => {
+        if (ended) return;
+        if (outcome.status !== 'complete') stream!.send({ event: 'replay-gap', data: JSON.stringify({ lastEventId: after, status: outcome.status }) });
+        for (const buffered of pending.splice(0)) deliver(buffered);
+        stream!.endBacklog();
+        ready = true;
+      })
+      .catch((err: unknown) => {
+        requestLogger(t.logger, req)?.error({ err }, 'replay failed');
+        finish(t.retryMs);
+      });
   };
   const finish = (retryMs: number | undefined) => {
     if (ended) return;
