@@ -10,7 +10,7 @@ import type { MessageOrigin } from '../mcp/server.ts';
 import { META_SERVER_INFO, META_SUBSCRIPTION_ID } from '../mcp/stateless.ts';
 import { TOPICS } from '../topics/topics.ts';
 import { UnavailableError } from './limits.ts';
-import { sendStatelessError } from './post-stateless.ts';
+import { sendStatelessError } from './stateless-respond.ts';
 import { SseStream } from './sse.ts';
 import type { Transport } from './transport.ts';
 

@@ -6,13 +6,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Exchange } from '../mcp/context.ts';
 import { ErrorCode, McpError, invalidRequest, methodNotFound } from '../mcp/errors.ts';
-import { classify, type JsonRpcId, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
+import { classify } from '../mcp/jsonrpc.ts';
 import { McpServer, type MessageOrigin } from '../mcp/server.ts';
 import { checkMirroredName, checkParamHeaders, readStatelessMeta, statelessStatus } from '../mcp/stateless.ts';
 import { handleListen } from './listen.ts';
-import { UnavailableError } from './limits.ts';
 import { PostStream } from './post-stream.ts';
 import { sendEmpty, sendJson } from './respond.ts';
+import { sendStatelessError } from './stateless-respond.ts';
 import type { Transport } from './transport.ts';
 
 export async function handleStatelessPost(
@@ -63,14 +63,3 @@ export async function handleStatelessPost(
   }
   sendJson(res, 'error' in response ? statelessStatus(response.error.code) : 200, response, t.baseHeaders);
 }
-
-/** An error answer of this revision: its pinned status, the request id echoed (never null). */
-export function sendStatelessError(t: Transport, res: ServerResponse, id: JsonRpcId | undefined, err: unknown): void {
-  const error = err instanceof McpError ? err : new McpError(ErrorCode.InternalError, 'Internal error', { httpStatus: 500 });
-  const body: Partial<JsonRpcResponse> & { jsonrpc: '2.0' } = { jsonrpc: '2.0' };
-  if (id !== undefined) (body as { id: JsonRpcId }).id = id;
-  (body as { error: unknown }).error = error.toJsonRpc();
-  const headers = err instanceof UnavailableError ? { ...t.baseHeaders, 'retry-after': String(err.retryAfterSeconds) } : t.baseHeaders;
-  sendJson(res, error.httpStatus, body, headers);
-}
-
