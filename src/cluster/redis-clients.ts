@@ -16,6 +16,8 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
     connectTimeout: 5_000,
     // While Redis is down after start-up, commands fail fast instead of queueing forever.
     maxRetriesPerRequest: 2,
+    // A Redis that hangs (stopped, not gone) must not hang requests and notify: fail after this.
+    commandTimeout: 10_000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
   });
   // Errors are reported through command failures and reconnects; an unhandled 'error' event

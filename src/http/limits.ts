@@ -36,6 +36,8 @@ export function isBackendUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (err.name === 'MaxRetriesPerRequestError') return true;
   if (err.message === 'Connection is closed.' || err.message.startsWith("Stream isn't writeable")) return true;
+  // ioredis's commandTimeout: Redis accepted the connection but stopped answering.
+  if (err.message === 'Command timed out') return true;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && UNREACHABLE_CODES.has(code);
 }

@@ -13,6 +13,7 @@ import { requestLogger } from './log.ts';
 import { sendEmpty, sendError, sendJson } from './respond.ts';
 import { SESSION_HEADER, requireSession, sessionIdOf, versionHeaderOf } from './session.ts';
 import { PostStream } from './post-stream.ts';
+import { isBackendUnavailable } from './limits.ts';
 import { handleStatelessPost } from './post-stateless.ts';
 import { isStatelessMessage } from '../mcp/stateless.ts';
 import type { Transport } from './transport.ts';
@@ -63,6 +64,8 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
       return sendJson(res, 200, response, { ...t.baseHeaders, [SESSION_HEADER]: session.id });
     } catch (err) {
       slot?.cancel();
+      // Redis (or the primary) not answering: a 503 the client may retry, from the app's handler.
+      if (isBackendUnavailable(err)) throw err;
       return sendJson(res, 200, failure(request.id, errorObject(err)), t.baseHeaders);
     }
   }
