@@ -3,7 +3,8 @@
 
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.ts';
 import type { LoggingLevel } from './logging.ts';
-import type { ClientInfo } from '../sessions/store.ts';
+import type { ClientInfo, SessionRecord } from '../sessions/store.ts';
+import type { StatelessMeta } from './stateless.ts';
 
 /** Where messages related to one request go (its POST stream, or the session's GET stream). */
 export interface Exchange {
@@ -61,4 +62,13 @@ export interface RequestContext {
   sample(params: Record<string, unknown>, options?: ServerRequestOptions): Promise<Record<string, unknown>>;
   /** `roots/list` (needs the client's `roots` capability). */
   listRoots(options?: ServerRequestOptions): Promise<Record<string, unknown>>;
+}
+
+/** Who sent a message and in which protocol context. */
+export interface MessageOrigin {
+  protocolVersion: string;
+  session: SessionRecord | undefined;
+  principal: string | undefined;
+  /** Set for sessionless (2026-07-28) requests: what the request itself says about its client. */
+  stateless?: StatelessMeta;
 }

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerMetrics } from '../metrics/hooks.ts';
 import type { SseBroker, SseEventListener } from '../broker/broker.ts';
 import { ClusterLink } from './cluster-link.ts';
+import { createRequestContext } from './request-context.ts';
 import { MemorySubscriptionBroker } from '../topics/memory.ts';
 import { TOPICS, type SubscriptionBroker } from '../topics/topics.ts';
 import { InputRequired, InputRound, RequestStateCodec, type RequestStateOptions } from './request-state.ts';
@@ -15,7 +16,7 @@ import { MemorySessionStore } from '../sessions/memory.ts';
 import { CachedSessionStore } from '../sessions/cached.ts';
 import { GET_STREAM_ID, publishRetained, type ReplayBuffer } from '../replay/replay.ts';
 import type { ClientInfo, SessionRecord, SessionStore } from '../sessions/store.ts';
-import type { Exchange, RequestContext, ServerRequestOptions } from './context.ts';
+import type { Exchange, MessageOrigin, RequestContext } from './context.ts';
 import { ErrorCode, McpError, invalidParams, invalidRequest, methodNotFound, toErrorObject } from './errors.ts';
 import {
   failure,
@@ -26,7 +27,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
 } from './jsonrpc.ts';
-import { isLoggingLevel, passesLevel, type LoggingLevel } from './logging.ts';
+import { isLoggingLevel } from './logging.ts';
 import { OutboundRequests } from './outbound.ts';
 import { paginate } from './registry/pagination.ts';
 import { PromptRegistry, type PromptDefinition, type PromptHandler } from './registry/prompts.ts';
@@ -82,14 +83,7 @@ export interface McpServerOptions {
   metrics?: ServerMetrics;
 }
 
-/** Who sent a message and in which protocol context. */
-export interface MessageOrigin {
-  protocolVersion: string;
-  session: SessionRecord | undefined;
-  principal: string | undefined;
-  /** Set for sessionless (2026-07-28) requests: what the request itself says about its client. */
-  stateless?: StatelessMeta;
-}
+export type { MessageOrigin } from './context.ts';
 
 const COMPLETION_LIMIT = 100;
 
@@ -600,75 +594,15 @@ export class McpServer {
     signal: AbortSignal,
     round: InputRound | undefined,
   ): RequestContext {
-    const session = origin.session;
-    const stateless = origin.stateless;
-    const meta = request.params?._meta as Record<string, unknown> | undefined;
-    const progressToken = meta?.progressToken;
-    const capabilities = stateless?.clientCapabilities ?? session?.clientCapabilities ?? {};
-    // Sessionless: log only what the request asked for; in a session, what logging/setLevel set.
-    const logThreshold = stateless ? stateless.logLevel : session?.logLevel;
-    const send = (message: JsonRpcMessage) => exchange.send(message);
-    const notify = (method: string, params?: Record<string, unknown>) =>
-      send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
-    const serverRequest = (method: string, params: Record<string, unknown> | undefined, options: ServerRequestOptions = {}) => {
-      // Sessionless: no server-to-client requests; the question becomes an input round trip.
-      if (stateless) {
-        if (!round) throw new McpError(ErrorCode.InvalidRequest, `${method} is only possible from tools/call, prompts/get or resources/read`);
-        return round.ask(method, params, options.key);
-      }
-      const signals = options.signal ? AbortSignal.any([signal, options.signal]) : signal;
-      return this.#outbound.issue(method, params, send, { timeoutMs: options.timeoutMs ?? this.#requestTimeoutMs, signal: signals });
-    };
-    const requireCapability = (capability: string, method: string) => {
-      if (capabilities[capability] === undefined) {
-        const message = `The client did not declare the ${capability} capability needed for ${method}`;
-        if (stateless) {
-          throw new McpError(ErrorCode.MissingCapability, message, { httpStatus: 400, data: { requiredCapabilities: { [capability]: {} } } });
-        }
-        throw new McpError(ErrorCode.InvalidRequest, message);
-      }
-    };
-    return {
-      requestId: request.id,
-      method: request.method,
-      protocolVersion: origin.protocolVersion,
-      sessionId: session?.id,
-      clientInfo: (stateless ? stateless.clientInfo : session?.clientInfo) as ClientInfo | undefined,
-      clientCapabilities: capabilities,
-      principal: origin.principal,
-      meta,
+    return createRequestContext({
+      request,
+      origin,
+      exchange,
       signal,
-      closeSseStream: (retryMs) => exchange.closeStream?.(retryMs) ?? false,
-      notify,
-      progress: async (progress, total, message) => {
-        if (typeof progressToken !== 'string' && typeof progressToken !== 'number') return;
-        const params: Record<string, unknown> = { progressToken, progress };
-        if (total !== undefined) params.total = total;
-        if (message !== undefined) params.message = message;
-        await notify('notifications/progress', params);
-      },
-      log: async (level: LoggingLevel, data: unknown, logger?: string) => {
-        if (stateless && logThreshold === undefined) return;
-        // spec 2025: without logging/setLevel the server decides what to send; we send everything.
-        if (logThreshold && !passesLevel(level, logThreshold)) return;
-        const params: Record<string, unknown> = { level, data };
-        if (logger !== undefined) params.logger = logger;
-        await notify('notifications/message', params);
-      },
-      request: (method, params, options) => serverRequest(method, params, options),
-      elicit: (params, options) => {
-        requireCapability('elicitation', 'elicitation/create');
-        return serverRequest('elicitation/create', params, options);
-      },
-      sample: (params, options) => {
-        requireCapability('sampling', 'sampling/createMessage');
-        return serverRequest('sampling/createMessage', params, options);
-      },
-      listRoots: (options) => {
-        requireCapability('roots', 'roots/list');
-        return serverRequest('roots/list', undefined, options);
-      },
-    };
+      round,
+      outbound: this.#outbound,
+      requestTimeoutMs: this.#requestTimeoutMs,
+    });
   }
 }
 
