@@ -52,7 +52,8 @@ export const OPTIONS = {
 const DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
-  workers: 1,
+  // One worker per core unless told otherwise (issue: scale out by default).
+  workers: availableParallelism(),
   app: 'demo',
   channelPrefix: 'mcp',
   shutdownTimeoutMs: 10_000,

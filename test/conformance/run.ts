@@ -113,6 +113,8 @@ function startServer(extra: string[] = []): Promise<StartedServer> {
     'conformance',
     '--port',
     '0',
+    '--workers',
+    '1',
     '--replay',
     '--sse-retry',
     '500',

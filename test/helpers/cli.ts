@@ -25,8 +25,9 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/** One worker unless `args` say otherwise (the CLI's own default is one per core). */
 export async function startCli(args: string[], env: Record<string, string> = {}): Promise<RunningCli> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', '--log-level', 'info', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', '--log-level', 'info', '--workers', '1', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

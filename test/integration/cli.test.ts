@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { loadConfig } from '../../src/config/config.ts';
 import { after, before, describe, test } from 'node:test';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startCli, type RunningCli } from '../helpers/cli.ts';
@@ -81,6 +83,12 @@ describe('mcp-cluster CLI lifecycle and configuration', () => {
     await c.client.ping();
     assert.equal(await cli.stop('SIGTERM'), 0);
     await c.close().catch(() => undefined);
+  });
+
+  test('without --workers the CLI runs one worker per core', () => {
+    assert.equal(loadConfig([], {}).workers, availableParallelism());
+    assert.equal(loadConfig(['--workers', '3'], {}).workers, 3);
+    assert.equal(loadConfig([], { MCP_WORKERS: '2' }).workers, 2);
   });
 
   test('--help lists every option with its environment variable', () => {
