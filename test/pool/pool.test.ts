@@ -280,7 +280,9 @@ describe('pool tools over Streamable HTTP (official SDK client)', () => {
 describe('the worker lifespan and --threads', () => {
   test('--threads (MCP_THREADS) defaults to cores / workers, at least 1', () => {
     const cores = availableParallelism();
-    assert.equal(loadConfig([], {}).threads, cores);
+    assert.equal(loadConfig(['--workers', '1'], {}).threads, cores);
+    // By default one worker per core, so one thread each.
+    assert.equal(loadConfig([], {}).threads, 1);
     assert.equal(loadConfig(['--workers', '4'], {}).threads, Math.max(1, Math.floor(cores / 4)));
     assert.equal(loadConfig(['--workers', '256', '--threads', 'auto'], {}).threads, 1);
     assert.equal(loadConfig(['--threads', '3'], { MCP_THREADS: '2' }).threads, 3);
@@ -289,7 +291,7 @@ describe('the worker lifespan and --threads', () => {
   });
 
   test('a worker gives the demo app its pool and closes it on shutdown', async () => {
-    const worker = await startWorker(loadConfig(['--port', '0', '--threads', '1', '--log-level', 'silent'], {}), 'w1');
+    const worker = await startWorker(loadConfig(['--port', '0', '--workers', '1', '--threads', '1', '--log-level', 'silent'], {}), 'w1');
     let c: ConnectedClient | undefined;
     try {
       c = await connectClient(worker.url);
