@@ -7,32 +7,25 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createNotifier } from '../../src/notifier.ts';
 import { startCli, type RunningCli } from '../helpers/cli.ts';
+import { startClusterUnderTest, type ClusterUnderTest } from '../helpers/cluster-under-test.ts';
 import { messageData, RawSession } from '../helpers/raw-session.ts';
-import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { RedisClients, type RedisHandle } from '../helpers/redis.ts';
 
 const isMessage = (text: string) => (event: { data: string }) => event.data.includes(text);
 
 function crossWorkerSuite(mode: 'redis' | 'cluster', workers: number) {
   describe(`${mode} mode, ${workers} workers`, () => {
+    let under: ClusterUnderTest;
     let redis: RedisHandle | undefined;
     let clients: RedisClients | undefined;
     let cli: RunningCli;
-    const prefix = `t${randomUUID().slice(0, 8)}`;
+    let prefix: string;
 
     before(async () => {
-      const args = ['--workers', String(workers), '--shutdown-timeout', '3000'];
-      if (mode === 'redis') {
-        redis = await startRedis();
-        clients = new RedisClients(redis.url);
-        args.push('--redis-url', redis.url, '--channel-prefix', prefix);
-      }
-      cli = await startCli(args);
+      under = await startClusterUnderTest(mode, workers, ['--shutdown-timeout', '3000']);
+      ({ cli, redis, clients, prefix } = under);
     });
-    after(async () => {
-      await cli.stop();
-      await clients?.closeAll();
-      await redis?.stop();
-    });
+    after(() => under.stop());
 
     test('the start-up line names the URL, the workers and the broker', () => {
       assert.match(cli.lines.find((line) => line.includes('listening on'))!, new RegExp(`workers: ${workers}, broker: ${mode}`));

@@ -10,6 +10,7 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createNotifier } from '../../src/notifier.ts';
 import { startCli, type RunningCli } from '../helpers/cli.ts';
+import { startClusterUnderTest, type ClusterUnderTest } from '../helpers/cluster-under-test.ts';
 import { messageData, RawSession, type RawStream } from '../helpers/raw-session.ts';
 import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
 
@@ -24,25 +25,16 @@ async function untilDifferent(what: string, round: () => Promise<boolean>): Prom
 
 function crossWorkerFeatures(mode: 'redis' | 'cluster', workers: number) {
   describe(`MCP features across workers, ${mode} mode`, () => {
-    let redis: RedisHandle | undefined;
+    let under: ClusterUnderTest;
     let clients: RedisClients | undefined;
     let cli: RunningCli;
-    const prefix = `xw${randomUUID().slice(0, 6)}`;
+    let prefix: string;
 
     before(async () => {
-      const args = ['--workers', String(workers), '--replay', '--shutdown-timeout', '2000'];
-      if (mode === 'redis') {
-        redis = await startRedis();
-        clients = new RedisClients(redis.url);
-        args.push('--redis-url', redis.url, '--channel-prefix', prefix);
-      }
-      cli = await startCli(args);
+      under = await startClusterUnderTest(mode, workers, ['--replay']);
+      ({ cli, clients, prefix } = under);
     });
-    after(async () => {
-      await cli.stop();
-      await clients?.closeAll();
-      await redis?.stop();
-    });
+    after(() => under.stop());
 
     test("a client's reply to an elicitation lands on another worker and resumes the waiting handler", async () => {
       await untilDifferent('elicitation reply', async () => {

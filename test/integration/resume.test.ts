@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'undici';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { startCli, type RunningCli } from '../helpers/cli.ts';
+import type { RunningCli } from '../helpers/cli.ts';
+import { startClusterUnderTest, type ClusterUnderTest } from '../helpers/cluster-under-test.ts';
 import { messageData, RawSession, type RawStream } from '../helpers/raw-session.ts';
-import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
 import { createNotifier } from '../../src/notifier.ts';
 import { eventually } from '../helpers/in-process.ts';
 
@@ -18,21 +18,14 @@ const RECONNECTS = 20;
 
 function resumeSuite(mode: 'redis' | 'cluster') {
   describe(`resume on any worker, ${mode} mode`, () => {
-    let redis: RedisHandle | undefined;
+    let under: ClusterUnderTest;
     let cli: RunningCli;
 
     before(async () => {
-      const args = ['--workers', '2', '--replay', '--replay-max-length', '5000', '--shutdown-timeout', '2000'];
-      if (mode === 'redis') {
-        redis = await startRedis();
-        args.push('--redis-url', redis.url, '--channel-prefix', `resume${process.pid}`);
-      }
-      cli = await startCli(args);
+      under = await startClusterUnderTest(mode, 2, ['--replay', '--replay-max-length', '5000']);
+      ({ cli } = under);
     });
-    after(async () => {
-      await cli.stop();
-      await redis?.stop();
-    });
+    after(() => under.stop());
 
     test(`${PER_SECOND} notifications/s while the client reconnects to another worker ${RECONNECTS} times: exactly 1..N, in order`, async () => {
       const receiver = new RawSession(cli.url);
@@ -86,9 +79,9 @@ function resumeSuite(mode: 'redis' | 'cluster') {
 
     if (mode === 'redis') {
       test('createNotifier with replay: what a job sends while the stream is away is replayed; its broadcast reaches live streams', async () => {
-        const clients = new RedisClients(redis!.url);
-        try {
-          const notifier = createNotifier({ redis: await clients.create('resume-job'), channelPrefix: `resume${process.pid}`, replay: true });
+        const clients = under.clients!;
+        {
+          const notifier = createNotifier({ redis: await clients.create('resume-job'), channelPrefix: under.prefix, replay: true });
           const session = new RawSession(cli.url);
           await session.open();
           const first = await session.openStream();
@@ -102,8 +95,6 @@ function resumeSuite(mode: 'redis' | 'cluster') {
           await notifier.broadcast({ method: 'notifications/message', params: { level: 'info', data: 'to everyone' } });
           await resumed.waitFor((e) => e.data.includes('to everyone'));
           await resumed.close();
-        } finally {
-          await clients.closeAll();
         }
       });
     }

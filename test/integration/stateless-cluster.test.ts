@@ -3,29 +3,21 @@
 // worker. Redis mode and cluster-IPC mode.
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { startCli, type RunningCli } from '../helpers/cli.ts';
-import { startRedis, type RedisHandle } from '../helpers/redis.ts';
+import type { RunningCli } from '../helpers/cli.ts';
+import { startClusterUnderTest, type ClusterUnderTest } from '../helpers/cluster-under-test.ts';
 import { call, listen, type ListenStream } from '../helpers/stateless.ts';
 
 function statelessAcrossWorkers(mode: 'redis' | 'cluster') {
   describe(`2026-07-28 across workers, ${mode} mode`, () => {
-    let redis: RedisHandle | undefined;
+    let under: ClusterUnderTest;
     let cli: RunningCli;
 
     before(async () => {
-      const args = ['--workers', '2', '--shutdown-timeout', '2000'];
-      if (mode === 'redis') {
-        redis = await startRedis();
-        args.push('--redis-url', redis.url, '--channel-prefix', `sl${randomUUID().slice(0, 6)}`);
-      }
-      cli = await startCli(args);
+      under = await startClusterUnderTest(mode, 2);
+      ({ cli } = under);
     });
-    after(async () => {
-      await cli.stop();
-      await redis?.stop();
-    });
+    after(() => under.stop());
 
     test('list changes and resource updates reach every listen stream of the cluster once, whichever worker triggers them', async () => {
       const streams: ListenStream[] = [];
