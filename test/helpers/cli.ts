@@ -89,3 +89,20 @@ export async function startCli(args: string[], env: Record<string, string> = {})
     },
   };
 }
+
+export interface LogLine {
+  msg: string;
+  level?: number;
+  [key: string]: unknown;
+}
+
+/** The CLI's stdout so far, as pino log records (lines that are not JSON are skipped). */
+export function logLines(cli: RunningCli): LogLine[] {
+  return cli.lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as LogLine];
+    } catch {
+      return [];
+    }
+  });
+}

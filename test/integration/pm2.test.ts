@@ -15,6 +15,7 @@ import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/type
 import { eventually } from '../helpers/in-process.ts';
 import { connectClient } from '../helpers/mcp-client.ts';
 import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { isAlive } from '../helpers/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'pm2.config.cjs');
@@ -40,18 +41,6 @@ interface LogLine {
   [key: string]: unknown;
 }
 
-/** Alive and not a zombie waiting to be reaped (a daemonized pm2 is reaped by init, eventually). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  const text = readFileSync(stat, 'utf8');
-  return text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3) !== 'Z';
-}
 
 function parentOf(pid: number): number {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -6,32 +6,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { startCli, type RunningCli } from '../helpers/cli.ts';
+import { isAlive } from '../helpers/processes.ts';
+import { logLines, startCli, type LogLine, type RunningCli } from '../helpers/cli.ts';
 import { eventually } from '../helpers/in-process.ts';
 import { messageData, RawSession } from '../helpers/raw-session.ts';
 import { startRedis } from '../helpers/redis.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
-
-function logLines(cli: RunningCli): LogLine[] {
-  return cli.lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as LogLine];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** Every `worker listening` line of the primary so far: slot and process, oldest first. */
 function listening(cli: RunningCli): Array<{ worker: string; workerPid: number }> {
@@ -46,18 +31,6 @@ async function workerPids(cli: RunningCli, count: number): Promise<Map<string, n
   return new Map(lines.map((line) => [line.worker, line.workerPid]));
 }
 
-/** Alive and not a zombie waiting to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  const text = readFileSync(stat, 'utf8');
-  return text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3) !== 'Z';
-}
 
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { EventSourceMessage } from 'eventsource-parser';
-import { startCli, type RunningCli } from '../helpers/cli.ts';
+import { logLines, startCli, type RunningCli } from '../helpers/cli.ts';
 import { eventually } from '../helpers/in-process.ts';
 import { RawSession } from '../helpers/raw-session.ts';
 
@@ -23,20 +23,6 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-interface LogLine {
-  msg: string;
-  [key: string]: unknown;
-}
-
-function logLines(cli: RunningCli): LogLine[] {
-  return cli.lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as LogLine];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** Enough to see what goes wrong; the loops stop there instead of spinning against a dead server. */
 const MAX_FAILURES = 20;
