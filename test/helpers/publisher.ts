@@ -13,9 +13,14 @@ export interface TestPublisher {
   close(): Promise<void>;
 }
 
-export async function startPublisher(redisUrl: string, channelPrefix: string): Promise<TestPublisher> {
+/**
+ * `extraArgs` are CLI flags for the publisher's own config. The replay buffer's bound is applied
+ * by whoever appends (XADD MAXLEN), so a test that raises `--replay-max-length` on its workers
+ * must raise it here too, or the publisher trims what the workers were meant to retain.
+ */
+export async function startPublisher(redisUrl: string, channelPrefix: string, extraArgs: string[] = []): Promise<TestPublisher> {
   const lifespan = new Lifespan();
-  const config = loadConfig(['--redis-url', redisUrl, '--replay', '--channel-prefix', channelPrefix, '--log-level', 'silent'], {});
+  const config = loadConfig(['--redis-url', redisUrl, '--replay', '--channel-prefix', channelPrefix, '--log-level', 'silent', ...extraArgs], {});
   const backends = await createBackends(config, 'test-publisher', lifespan);
   const server = new McpServer({ name: 'test-publisher', version: '1', broker: backends.broker, sessions: backends.sessions, replay: backends.replay });
   return {
