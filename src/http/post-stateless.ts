@@ -4,7 +4,7 @@
 // there is no resumption in this revision). Closing the connection cancels the request.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Exchange } from '../mcp/context.ts';
+import { Cancellation } from '../mcp/cancellation.ts';
 import { ErrorCode, McpError, invalidRequest, methodNotFound } from '../mcp/errors.ts';
 import { classify } from '../mcp/jsonrpc.ts';
 import { McpServer, type MessageOrigin } from '../mcp/server.ts';
@@ -43,16 +43,15 @@ export async function handleStatelessPost(
   if (request.method === 'subscriptions/listen') return handleListen(t, req, res, request, origin);
 
   // The client closing its connection is this revision's cancellation.
-  const cancelled = new AbortController();
+  const cancellation = new Cancellation();
   const onClose = () => {
-    if (!res.writableFinished) cancelled.abort(new McpError(ErrorCode.RequestTimeout, 'The client closed the connection'));
+    if (!res.writableFinished) cancellation.abort(new McpError(ErrorCode.RequestTimeout, 'The client closed the connection'));
   };
   res.on('close', onClose);
   const stream = new PostStream(t, res, {}, undefined);
-  const exchange: Exchange = { send: (related) => stream.write(related), signal: cancelled.signal };
-  const response = await t.server.handleRequest(request, origin, exchange);
+  const response = await t.server.handleRequest(request, origin, stream.exchange(cancellation));
   res.off('close', onClose);
-  if (!response || cancelled.signal.aborted) {
+  if (!response || cancellation.aborted) {
     if (stream.streaming) await stream.end();
     else if (!res.headersSent) res.destroy();
     return;

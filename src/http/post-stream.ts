@@ -5,6 +5,8 @@
 
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { Cancellation } from '../mcp/cancellation.ts';
+import type { Exchange } from '../mcp/context.ts';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
 import { formatEventId, publishRetained, streamBrokerKey, type ReplayBuffer } from '../replay/replay.ts';
 import { SseStream } from './sse.ts';
@@ -28,6 +30,11 @@ export class PostStream {
     this.#headers = headers;
     this.#sessionId = sessionId;
     this.#streamId = t.server.replay && sessionId !== undefined ? `p${randomBytes(9).toString('base64url')}` : undefined;
+  }
+
+  /** What the handlers of this POST's requests send through (and how the transport cancels them). */
+  exchange(cancellation?: Cancellation): Exchange {
+    return new PostStreamExchange(this, cancellation);
   }
 
   get streaming(): boolean {
@@ -126,5 +133,24 @@ export class PostStream {
     }
     const id = await this.#retain(replay, message);
     sse.send({ event: 'message', id, data: JSON.stringify(message) });
+  }
+}
+
+/** A POST stream seen from the handlers: a class rather than closures, one small object per POST. */
+class PostStreamExchange implements Exchange {
+  readonly #stream: PostStream;
+  readonly cancellation: Cancellation | undefined;
+
+  constructor(stream: PostStream, cancellation: Cancellation | undefined) {
+    this.#stream = stream;
+    this.cancellation = cancellation;
+  }
+
+  send(message: JsonRpcMessage): Promise<void> {
+    return this.#stream.write(message);
+  }
+
+  closeStream(retryMs?: number): boolean {
+    return this.#stream.closeForPolling(retryMs);
   }
 }

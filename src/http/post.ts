@@ -2,7 +2,6 @@
 // with an SSE stream as soon as a handler sends a related message before its result.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Exchange } from '../mcp/context.ts';
 import { ErrorCode, McpError, invalidRequest } from '../mcp/errors.ts';
 import { classify, failure, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.ts';
 import type { MessageOrigin } from '../mcp/server.ts';
@@ -110,10 +109,7 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
 
   const stream = new PostStream(t, res, { [SESSION_HEADER]: session.id }, session.id);
   if (!t.jsonResponse) stream.open();
-  const exchange: Exchange = {
-    send: (message) => stream.write(message),
-    closeStream: (retryMs) => stream.closeForPolling(retryMs),
-  };
+  const exchange = stream.exchange();
   // The common case, one request: its result and the end of the stream leave in one write.
   const single = requests.length === 1 && invalidReplies.length === 0;
   const answered = await Promise.all(

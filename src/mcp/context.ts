@@ -1,6 +1,7 @@
 // The request context every handler receives, whichever protocol era or transport produced the
 // request: the dispatcher never asks where a request came from, only what it may do.
 
+import type { Cancellation } from './cancellation.ts';
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.ts';
 import type { LoggingLevel } from './logging.ts';
 import type { ClientInfo, SessionRecord } from '../sessions/store.ts';
@@ -15,8 +16,11 @@ export interface Exchange {
    * sends later is retained for the client's GET + Last-Event-ID. False when not resumable.
    */
   closeStream?(retryMs?: number): boolean;
-  /** Aborts the request when its transport goes away (stateless revision: the client closed the stream). */
-  signal?: AbortSignal;
+  /**
+   * The request's cancellation, when the transport can cancel it too (stateless revision: the
+   * client closed the connection). Without it the server makes its own.
+   */
+  cancellation?: Cancellation;
 }
 
 export interface ServerRequestOptions {
@@ -30,6 +34,10 @@ export interface ServerRequestOptions {
   key?: string;
 }
 
+/**
+ * What a handler may know and do about the request it serves. Its operations are methods: call
+ * them on the context (`ctx.progress(…)`), not detached from it.
+ */
 export interface RequestContext {
   readonly requestId: JsonRpcId;
   readonly method: string;

@@ -6,7 +6,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerMetrics } from '../metrics/hooks.ts';
 import type { SseBroker, SseEventListener } from '../broker/broker.ts';
 import { ClusterLink } from './cluster-link.ts';
-import { createRequestContext } from './request-context.ts';
+import { Cancellation } from './cancellation.ts';
+import { HandlerContext } from './request-context.ts';
 import { MemorySubscriptionBroker } from '../topics/memory.ts';
 import { TOPICS, type SubscriptionBroker } from '../topics/topics.ts';
 import { InputRequired, InputRound, RequestStateCodec, type RequestStateOptions } from './request-state.ts';
@@ -99,7 +100,7 @@ export class McpServer {
   readonly #resources = new ResourceRegistry();
   readonly #prompts = new PromptRegistry();
   readonly #outbound: OutboundRequests;
-  readonly #inFlight = new Map<string, AbortController>();
+  readonly #inFlight = new Map<string, Cancellation>();
   readonly #pageSize: number;
   readonly #requestTimeoutMs: number;
   readonly #shutdown = new AbortController();
@@ -332,7 +333,7 @@ export class McpServer {
   /** Aborts every running handler and every pending server-to-client request. */
   async close(): Promise<void> {
     this.#shutdown.abort(new McpError(ErrorCode.InternalError, 'Server shutting down'));
-    for (const controller of this.#inFlight.values()) controller.abort(this.#shutdown.signal.reason);
+    for (const cancellation of this.#inFlight.values()) cancellation.abort(this.#shutdown.signal.reason);
     this.#outbound.rejectAll(new McpError(ErrorCode.InternalError, 'Server shutting down'));
   }
 
@@ -346,31 +347,26 @@ export class McpServer {
     // Sessionless requests cannot be cancelled by id (their ids are only unique per client).
     const key = origin.stateless ? `~${++this.#statelessCount}` : inFlightKey(origin.session?.id, request.id);
     const started = this.#metrics ? performance.now() : 0;
-    const controller = new AbortController();
-    // The transport's signal (a closed stateless stream) cancels like notifications/cancelled.
-    if (exchange.signal) {
-      if (exchange.signal.aborted) controller.abort(exchange.signal.reason);
-      else exchange.signal.addEventListener('abort', () => controller.abort(exchange.signal!.reason), { once: true });
-    }
-    // One controller per request: shutdown aborts every in-flight one (cheaper than AbortSignal.any).
-    const signal = controller.signal;
-    if (this.#shutdown.signal.aborted) controller.abort(this.#shutdown.signal.reason);
-    this.#inFlight.set(key, controller);
+    // The transport may cancel it too (a closed stateless connection), like notifications/cancelled.
+    const cancellation = exchange.cancellation ?? new Cancellation();
+    // One cancellation per request: shutdown aborts every in-flight one (cheaper than AbortSignal.any).
+    if (this.#shutdown.signal.aborted) cancellation.abort(this.#shutdown.signal.reason);
+    this.#inFlight.set(key, cancellation);
     try {
       if (request.method === 'initialize') throw invalidRequest('initialize is only valid as the first request of a session');
       if (origin.session && !origin.session.initialized && request.method !== 'ping') {
         throw invalidRequest('The session is not initialized yet: send notifications/initialized first');
       }
-      if (origin.stateless) return success(request.id, await this.#dispatchStateless(request, origin, exchange, signal));
-      const ctx = this.#context(request, origin, exchange, signal, undefined);
+      if (origin.stateless) return success(request.id, await this.#dispatchStateless(request, origin, exchange, cancellation));
+      const ctx = this.#context(request, origin, exchange, cancellation, undefined);
       const result = await this.#dispatch(request, ctx);
-      signal.throwIfAborted();
+      cancellation.throwIfAborted();
       return success(request.id, result);
     } catch (err) {
-      if (controller.signal.aborted && !this.#shutdown.signal.aborted) return undefined;
+      if (cancellation.aborted && !this.#shutdown.signal.aborted) return undefined;
       return failure(request.id, toErrorObject(err));
     } finally {
-      if (this.#inFlight.get(key) === controller) this.#inFlight.delete(key);
+      if (this.#inFlight.get(key) === cancellation) this.#inFlight.delete(key);
       this.#metrics?.requestObserved(request.method, (performance.now() - started) / 1000);
     }
   }
@@ -401,9 +397,9 @@ export class McpServer {
 
   /** Aborts a request running in this process; false when it does not run here. */
   cancelRequest(sessionId: string | undefined, requestId: JsonRpcId, reason: string): boolean {
-    const controller = this.#inFlight.get(inFlightKey(sessionId, requestId));
-    if (!controller) return false;
-    controller.abort(new McpError(ErrorCode.RequestTimeout, reason));
+    const cancellation = this.#inFlight.get(inFlightKey(sessionId, requestId));
+    if (!cancellation) return false;
+    cancellation.abort(new McpError(ErrorCode.RequestTimeout, reason));
     return true;
   }
 
@@ -450,7 +446,7 @@ export class McpServer {
     request: JsonRpcRequest,
     origin: MessageOrigin,
     exchange: Exchange,
-    signal: AbortSignal,
+    cancellation: Cancellation,
   ): Promise<Record<string, unknown>> {
     if (!McpServer.STATELESS_METHODS.has(request.method)) throw methodNotFound(request.method);
     const serverInfo = { [META_SERVER_INFO]: this.info };
@@ -459,7 +455,7 @@ export class McpServer {
       return { resultType: 'complete', ...discovered, ...this.#cacheHints, _meta: { ...(discovered._meta as object), ...serverInfo } };
     }
     const round = ROUND_TRIP_METHODS.has(request.method) ? this.#inputRound(request) : undefined;
-    const ctx = this.#context(request, origin, exchange, signal, round);
+    const ctx = this.#context(request, origin, exchange, cancellation, round);
     let result: Record<string, unknown>;
     try {
       result = await this.#dispatch(request, ctx);
@@ -469,7 +465,7 @@ export class McpServer {
       if (err instanceof McpError && err.code === ErrorCode.ResourceNotFound) throw invalidParams(err.message, err.data);
       throw err;
     }
-    signal.throwIfAborted();
+    cancellation.throwIfAborted();
     // A handler that caught InputRequired and returned anyway still lacks its answers.
     if (round && round.missing() && result.isError !== true) return this.#inputRequired(request, round);
     const decorated: Record<string, unknown> = { resultType: 'complete', ...result };
@@ -591,14 +587,14 @@ export class McpServer {
     request: JsonRpcRequest,
     origin: MessageOrigin,
     exchange: Exchange,
-    signal: AbortSignal,
+    cancellation: Cancellation,
     round: InputRound | undefined,
   ): RequestContext {
-    return createRequestContext({
+    return new HandlerContext({
       request,
       origin,
       exchange,
-      signal,
+      cancellation,
       round,
       outbound: this.#outbound,
       requestTimeoutMs: this.#requestTimeoutMs,
