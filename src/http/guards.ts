@@ -53,14 +53,25 @@ export function checkOrigin(req: IncomingMessage, policy: OriginPolicy): McpErro
   return undefined;
 }
 
+/** Media ranges of Accept headers seen before: clients send the same one on every request. */
+const acceptCache = new Map<string, ReadonlySet<string>>();
+const ACCEPT_CACHE_LIMIT = 256;
+
+function mediaRanges(header: string): ReadonlySet<string> {
+  let ranges = acceptCache.get(header);
+  if (ranges) return ranges;
+  ranges = new Set(header.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase()));
+  // Bounded: a client inventing a new header per request cannot grow it.
+  if (acceptCache.size >= ACCEPT_CACHE_LIMIT) acceptCache.clear();
+  acceptCache.set(header, ranges);
+  return ranges;
+}
+
 function accepts(req: IncomingMessage, type: string): boolean {
   const header = req.headers.accept;
   if (!header) return false;
-  const [major] = type.split('/');
-  return header
-    .split(',')
-    .map((part) => part.split(';')[0]!.trim().toLowerCase())
-    .some((range) => range === type || range === '*/*' || range === `${major}/*`);
+  const ranges = mediaRanges(header);
+  return ranges.has(type) || ranges.has('*/*') || ranges.has(`${type.slice(0, type.indexOf('/'))}/*`);
 }
 
 export function checkPostHeaders(req: IncomingMessage): McpError | undefined {
