@@ -43,14 +43,13 @@ export async function handleStatelessPost(
   if (request.method === 'subscriptions/listen') return handleListen(t, req, res, request, origin);
 
   // The client closing its connection is this revision's cancellation.
+  // (Once the answer is finished, closing is no cancellation: the listener then does nothing.)
   const cancellation = new Cancellation();
-  const onClose = () => {
+  res.once('close', () => {
     if (!res.writableFinished) cancellation.abort(new McpError(ErrorCode.RequestTimeout, 'The client closed the connection'));
-  };
-  res.on('close', onClose);
+  });
   const stream = new PostStream(t, res, {}, undefined);
   const response = await t.server.handleRequest(request, origin, stream.exchange(cancellation));
-  res.off('close', onClose);
   if (!response || cancellation.aborted) {
     if (stream.streaming) await stream.end();
     else if (!res.headersSent) res.destroy();

@@ -10,6 +10,7 @@ import { BodyTooLargeError, MAX_JSON_DEPTH, nestingExceeds, readBody } from './b
 import { checkPostHeaders } from './guards.ts';
 import { requestLogger } from './log.ts';
 import { sendEmpty, sendError, sendJson } from './respond.ts';
+import { sendSseMessages } from './sse.ts';
 import { SESSION_HEADER, requireSession, sessionIdOf, versionHeaderOf } from './session.ts';
 import { PostStream } from './post-stream.ts';
 import { isBackendUnavailable } from './limits.ts';
@@ -108,7 +109,9 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
   }
 
   const stream = new PostStream(t, res, { [SESSION_HEADER]: session.id }, session.id);
-  if (!t.jsonResponse) stream.open();
+  // A resumable stream is primed at once (its first event names it). Otherwise the stream opens
+  // with the first related message; results that come alone are answered in one write below.
+  if (!t.jsonResponse && t.server.replay) stream.open();
   const exchange = stream.exchange();
   // The common case, one request: its result and the end of the stream leave in one write.
   const single = requests.length === 1 && invalidReplies.length === 0;
@@ -128,8 +131,11 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     return;
   }
   const all = [...responses, ...invalidReplies];
-  if (all.length === 0) return sendEmpty(res, 202, { ...t.baseHeaders, [SESSION_HEADER]: session.id });
-  sendJson(res, 200, batch ? all : all[0], { ...t.baseHeaders, [SESSION_HEADER]: session.id });
+  const headers = { ...t.baseHeaders, [SESSION_HEADER]: session.id };
+  // SSE unless JSON was asked for: the same answer a stream would have carried, each message an event.
+  if (!t.jsonResponse) return sendSseMessages(res, all, headers);
+  if (all.length === 0) return sendEmpty(res, 202, headers);
+  sendJson(res, 200, batch ? all : all[0], headers);
 }
 
 function errorObject(err: unknown) {

@@ -72,12 +72,9 @@ export class SseStream {
     if (this.#res.headersSent) return;
     const headers: Record<string, string | number> = {
       ...this.#headers,
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache, no-transform',
+      ...SSE_HEADERS,
       // A draining server asked for `connection: close`: keep it, so the socket is not reused.
       connection: this.#res.getHeader('connection') === 'close' ? 'close' : 'keep-alive',
-      // Reverse proxies (nginx) would otherwise buffer the stream.
-      'x-accel-buffering': 'no',
     };
     if (contentLength !== undefined) headers['content-length'] = contentLength;
     this.#res.writeHead(200, headers);
@@ -159,6 +156,25 @@ export class SseStream {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     for (const callback of this.#onClose.splice(0)) callback();
   }
+}
+
+/** The SSE headers of a stream (and of a one-write SSE answer). */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  // Reverse proxies (nginx) would otherwise buffer the stream.
+  'x-accel-buffering': 'no',
+};
+
+/**
+ * A whole SSE answer in one write, framed by Content-Length: what a POST stream would carry when
+ * its messages are all known before anything was sent (the common request → result case).
+ */
+export function sendSseMessages(res: ServerResponse, messages: readonly unknown[], headers: Record<string, string>): void {
+  let body = '';
+  for (const message of messages) body += formatFrame({ event: 'message', data: JSON.stringify(message) });
+  res.writeHead(200, { ...headers, ...SSE_HEADERS, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
 }
 
 export function formatFrame(frame: SseFrame): string {
