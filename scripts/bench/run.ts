@@ -65,10 +65,10 @@ const source = (() => {
 log(`mcp-cluster bench: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; source ${source.commit} + ${source.uncommittedFiles} uncommitted files`);
 
 // Scenarios 3 and 4 hold 2 x BENCH_SESSIONS sockets in this process (streams + Socket.IO clients).
-const needFiles = 2 * benchConfig.sessions + 2000;
+const needFiles = 2 * (benchConfig.sessions + benchConfig.warmSessions) + 2000;
 const fileLimit = openFilesLimit();
 if ((selected.includes('3') || selected.includes('4')) && fileLimit < needFiles) {
-  const fit = Math.max(100, Math.floor((fileLimit - 2000) / 2));
+  const fit = Math.max(100, Math.floor((fileLimit - 2000) / 2) - benchConfig.warmSessions);
   log(`open-file limit ${fileLimit} < ${needFiles}: BENCH_SESSIONS lowered from ${benchConfig.sessions} to ${fit} (raise it with ulimit -n)`);
   benchConfig.sessions = fit;
 }

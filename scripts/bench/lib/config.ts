@@ -19,6 +19,8 @@ export const benchConfig = {
   notifySeconds: num('BENCH_NOTIFY_SECONDS', 3),
   /** Idle sessions (scenario 3) and broadcast receivers (scenario 4). */
   sessions: Math.round(num('BENCH_SESSIONS', 5000)),
+  /** Scenario 3: sessions opened and kept before the baseline, so one-time growth is behind it. */
+  warmSessions: Math.round(num('BENCH_WARM_SESSIONS', 1000)),
   /** Events missed before the resume (scenario 5). */
   missed: Math.round(num('BENCH_MISSED', 1000)),
 };
