@@ -2,7 +2,8 @@
 // are bumped where things happen; gauges (open streams, thread pool) are read at scrape time,
 // so they cost nothing in between. In a cluster, cluster.ts sums every worker's registry.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
+import { MethodDurationHistogram } from './durations.ts';
 import type { PoolStats } from '../pool/pool.ts';
 import type { HttpMetrics, MetricsExposition, ServerMetrics } from './hooks.ts';
 
@@ -50,7 +51,7 @@ export class Metrics implements ServerMetrics, HttpMetrics {
   readonly #delivered: Counter;
   readonly #dropped: Counter;
   readonly #replayResumes: Counter<'outcome'>;
-  readonly #requestDuration: Histogram<'method'>;
+  readonly #requestDuration: MethodDurationHistogram;
   readonly #redisReconnects: Counter<'client'>;
   readonly #streamSources: Array<() => number> = [];
   readonly #poolSources: Array<() => PoolStats> = [];
@@ -76,10 +77,9 @@ export class Metrics implements ServerMetrics, HttpMetrics {
       registers,
     });
     for (const outcome of ['complete', 'gap', 'unknown']) this.#replayResumes.inc({ outcome }, 0);
-    this.#requestDuration = new Histogram({
+    this.#requestDuration = new MethodDurationHistogram({
       name: 'mcp_request_duration_seconds',
       help: 'Time to answer a JSON-RPC request, by method',
-      labelNames: ['method'],
       buckets: DURATION_BUCKETS,
       registers,
     });
@@ -132,7 +132,7 @@ export class Metrics implements ServerMetrics, HttpMetrics {
   }
 
   requestObserved(method: string, seconds: number): void {
-    this.#requestDuration.observe({ method: KNOWN_METHODS.has(method) ? method : 'other' }, seconds);
+    this.#requestDuration.observe(KNOWN_METHODS.has(method) ? method : 'other', seconds);
   }
 
   // ── HttpMetrics ────────────────────────────────────────────────────────────────────────────
