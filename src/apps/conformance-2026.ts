@@ -10,7 +10,8 @@
 
 import { z } from 'zod';
 import type { RequestContext } from '../mcp/context.ts';
-import { invalidParams } from '../mcp/errors.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ErrorCode, McpError, invalidParams } from '../mcp/errors.ts';
 import type { McpServer } from '../mcp/server.ts';
 import type { ContentBlock } from '../mcp/types.ts';
 
@@ -248,6 +249,86 @@ export function registerConformance2026Fixtures(server: McpServer): McpServer {
       }),
     },
     ({ region }) => ({ content: [text(`region=${region}`)] }),
+  );
+
+  // ── tasks extension (§h.4, unscored): io.modelcontextprotocol/tasks ────────────────────────
+
+  server.tool(
+    'greet',
+    { description: 'Greets someone; never a task', inputSchema: z.object({ name: z.string() }) },
+    ({ name }) => ({ content: [text(`Hello, ${name}!`)] }),
+  );
+
+  server.tool(
+    'slow_compute',
+    {
+      description: 'Sleeps for `seconds`, as a task when the client declares the tasks extension (0 s answers at once); cancellable',
+      inputSchema: z.object({ seconds: z.number().min(0).max(600), label: z.string().optional() }),
+      taskSupport: 'optional',
+    },
+    async ({ seconds, label }, ctx) => {
+      if (seconds > 0) await ctx.startTask({ statusMessage: `computing for ${seconds} s` });
+      await delay(seconds * 1000, undefined, { signal: ctx.signal });
+      return { content: [text(`${label ?? 'slow_compute'}: done after ${seconds} s`)] };
+    },
+  );
+
+  server.tool(
+    'failing_job',
+    { description: 'A task-only job that ends after about a second with a tool error (status completed, isError)', taskSupport: 'required' },
+    async (_args, ctx) => {
+      await ctx.startTask();
+      await delay(1000, undefined, { signal: ctx.signal });
+      return { content: [text('failing_job: the job failed')], isError: true };
+    },
+  );
+
+  server.tool(
+    'protocol_error_job',
+    { description: 'A task that ends with a protocol error (status failed, error -32603)', taskSupport: 'optional' },
+    async (_args, ctx) => {
+      await ctx.startTask();
+      await delay(300, undefined, { signal: ctx.signal });
+      throw new McpError(ErrorCode.InternalError, 'protocol_error_job: failed on purpose');
+    },
+  );
+
+  server.tool(
+    'confirm_delete',
+    {
+      description: 'A task that asks the user to confirm a deletion (input_required until tasks/update answers)',
+      inputSchema: z.object({ filename: z.string() }),
+      taskSupport: 'optional',
+    },
+    async ({ filename }, ctx) => {
+      await ctx.startTask();
+      const answer = await ctx.elicit(form(`Delete ${filename}?`, 'confirm', 'boolean'));
+      const confirmed = answer.action === 'accept';
+      return { content: [text(confirmed ? `Deleted ${filename}` : `Kept ${filename} (${String(answer.action)})`)] };
+    },
+  );
+
+  server.tool(
+    'multi_input',
+    { description: 'A task that asks two questions at once and completes when both are answered', taskSupport: 'optional' },
+    async (_args, ctx) => {
+      await ctx.startTask();
+      const answers = await Promise.all([ctx.elicit(form('First name?', 'name', 'string')), ctx.elicit(form('Second name?', 'name', 'string'))]);
+      const names = answers.map((answer) => String((answer.content as Record<string, unknown> | undefined)?.name ?? answer.action));
+      return { content: [text(`multi_input: ${names.join(', ')}`)] };
+    },
+  );
+
+  server.tool(
+    'test_tool_with_task',
+    { description: 'Asks for the user name in an input round trip, then continues as a task that greets them', taskSupport: 'required' },
+    async (_args, ctx) => {
+      const answer = await ctx.elicit(form('What is your name?', 'name', 'string'), { key: 'user_name' });
+      const name = accepted('user_name', answer, 'name', 'string') ?? `(no name: ${String(answer.action)})`;
+      await ctx.startTask();
+      await delay(100, undefined, { signal: ctx.signal });
+      return { content: [text(`Hello, ${name}! (from a task)`)] };
+    },
   );
 
   return server;

@@ -17,6 +17,9 @@ import { randomBytes } from 'node:crypto';
 import { MemorySubscriptionBroker } from '../topics/memory.ts';
 import { RedisSubscriptionBroker } from '../topics/redis.ts';
 import type { SubscriptionBroker } from '../topics/topics.ts';
+import { MemoryTaskStore } from '../tasks/memory.ts';
+import { RedisTaskStore } from '../tasks/redis.ts';
+import type { TaskStore } from '../tasks/store.ts';
 import type { Lifespan } from './lifespan.ts';
 import { closeRedis, connectRedis } from './redis-clients.ts';
 
@@ -30,6 +33,8 @@ export interface Backends {
   replay: ReplayBuffer | undefined;
   /** Where subscriptions/listen streams (2026-07-28) listen. */
   topics: SubscriptionBroker;
+  /** Where tasks (the 2026-07-28 tasks extension) live, readable by every worker. */
+  tasks: TaskStore;
   /** The key that signs requestState, the same on every worker of the deployment. */
   stateSecret: string;
   /** The worker's Redis connections, in Redis mode. */
@@ -67,7 +72,8 @@ export async function createBackends(config: Config, workerId: string, lifespan:
     // Every worker of every host must sign requestState alike: agree on a key through Redis.
     const stateSecret = config.stateSecret ?? (await sharedSecret(publisher, `${config.channelPrefix}:state-secret`));
     const readiness = () => ({ redisPublisher: publisher.status === 'ready', redisSubscriber: subscriber.status === 'ready' });
-    return { kind, broker, sessions, replay, topics, stateSecret, redis: { publisher, subscriber }, readiness };
+    const tasks = new RedisTaskStore({ redis: publisher, keyPrefix: config.channelPrefix });
+    return { kind, broker, sessions, replay, topics, tasks, stateSecret, redis: { publisher, subscriber }, readiness };
   }
   if (kind === 'cluster') {
     // Several workers without Redis: the primary holds sessions and routes messages.
@@ -89,7 +95,10 @@ export async function createBackends(config: Config, workerId: string, lifespan:
     lifespan.defer('topics', () => topics.close());
     // The primary hands every worker the same key (MCP_STATE_SECRET) unless one was configured.
     const stateSecret = config.stateSecret ?? process.env.MCP_STATE_SECRET ?? randomBytes(32).toString('base64url');
-    return { kind, broker, sessions, replay, topics, stateSecret, readiness: () => ({ primary: process.connected === true }) };
+    const { ClusterTaskStore } = await import('../tasks/cluster.ts');
+    const tasks = new ClusterTaskStore();
+    lifespan.defer('tasks', () => tasks.close());
+    return { kind, broker, sessions, replay, topics, tasks, stateSecret, readiness: () => ({ primary: process.connected === true }) };
   }
   const broker = new MemoryBroker();
   lifespan.defer('broker', () => broker.close());
@@ -104,7 +113,9 @@ export async function createBackends(config: Config, workerId: string, lifespan:
   const topics = new MemorySubscriptionBroker();
   lifespan.defer('topics', () => topics.close());
   const stateSecret = config.stateSecret ?? randomBytes(32).toString('base64url');
-  return { kind, broker, sessions, replay, topics, stateSecret, readiness: () => ({}) };
+  const tasks = new MemoryTaskStore();
+  lifespan.defer('tasks', () => tasks.close());
+  return { kind, broker, sessions, replay, topics, tasks, stateSecret, readiness: () => ({}) };
 }
 
 /** A random secret stored once in Redis (SET NX): whoever comes first sets it, everyone reads it. */

@@ -6,6 +6,8 @@ import type { Cluster, Worker } from 'node:cluster';
 import type { BusMessage, SseEvent } from '../broker/broker.ts';
 import { isBusMessage } from '../broker/redis-wire.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
+import { MemoryTaskStore } from '../tasks/memory.ts';
+import type { TaskRecord } from '../tasks/store.ts';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
 import { MemoryReplayBuffer, type ReplayLimits } from '../replay/memory.ts';
 import type { SessionPatch, SessionRecord, SessionStore } from '../sessions/store.ts';
@@ -64,6 +66,8 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
   /** Workers listening to each topic (subscription broker), by worker id. */
   const topicListeners = new Map<string, Map<number, Worker>>();
   const replay = options.replay ? new MemoryReplayBuffer(options.replay) : undefined;
+  /** The tasks extension's tasks, readable by every worker. */
+  const tasks = new MemoryTaskStore();
   const requireReplay = (): MemoryReplayBuffer => {
     if (!replay) throw new TypeError('replay is not enabled on this cluster (--replay)');
     return replay;
@@ -215,6 +219,15 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         return requireReplay().tailNow(string('sessionId'), string('streamId'));
       case 'replay.forget':
         return requireReplay().forget(string('sessionId'));
+      case 'tasks.create': {
+        const record = object<TaskRecord>('record');
+        if (typeof record.taskId !== 'string' || typeof record.ttlMs !== 'number') throw new TypeError('"tasks.create": record needs a taskId and a ttlMs');
+        return tasks.create(record);
+      }
+      case 'tasks.get':
+        return tasks.getNow(string('taskId'));
+      case 'tasks.compareAndSet':
+        return tasks.compareAndSetNow(string('taskId'), field<number>('expectedVersion', Number.isInteger, 'an integer'), object<TaskRecord>('record'));
       default:
         throw new TypeError(`unknown operation "${String((request as { op: unknown }).op)}"`);
     }
@@ -281,6 +294,7 @@ export function attachClusterHub(cluster: Cluster, options: ClusterHubOptions = 
         topicListeners.clear();
         if (ownsSessions) await sessions.close();
         await replay?.close();
+        await tasks.close();
       })());
     },
   };

@@ -4,6 +4,7 @@
 // anything else on the channel (pm2's `process:msg`, lifecycle messages, user code) is ignored by
 // both sides.
 
+import type { TaskRecord } from '../tasks/store.ts';
 import { randomUUID } from 'node:crypto';
 import type { BusMessage, SseEvent } from '../broker/broker.ts';
 import { isBusMessage } from '../broker/redis-wire.ts';
@@ -49,6 +50,9 @@ export interface HubOperations {
   'replay.entriesAfter': { args: { sessionId: string; lastEventId: string }; result: ReplayOutcome & { entries: ReplayEntry[] } };
   'replay.tail': { args: { sessionId: string; streamId: string }; result: string };
   'replay.forget': { args: { sessionId: string }; result: void };
+  'tasks.create': { args: { record: TaskRecord }; result: void };
+  'tasks.get': { args: { taskId: string }; result: TaskRecord | undefined };
+  'tasks.compareAndSet': { args: { taskId: string; expectedVersion: number; record: TaskRecord }; result: boolean };
 }
 
 export type HubOperation = keyof HubOperations;

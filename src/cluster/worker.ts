@@ -59,6 +59,7 @@ export async function startWorker(config: Config, workerId: string, options: Sta
       sessions: backends.sessions,
       replay: backends.replay,
       topics: backends.topics,
+      tasks: backends.tasks,
       requestState: { secret: backends.stateSecret },
       instanceId: `${workerId}.${process.pid}`,
       metrics,

@@ -70,6 +70,14 @@ export interface RequestContext {
   sample(params: Record<string, unknown>, options?: ServerRequestOptions): Promise<Record<string, unknown>>;
   /** `roots/list` (needs the client's `roots` capability). */
   listRoots(options?: ServerRequestOptions): Promise<Record<string, unknown>>;
+  /**
+   * Tasks extension (2026-07-28): in a tools/call of a tool registered with `taskSupport`, from a
+   * request that declared the extension, the client is answered now with a CreateTaskResult and
+   * the handler goes on; what it returns becomes the task's result, and its questions make the
+   * task `input_required` until `tasks/update` answers them. Anywhere else it does nothing and
+   * the call simply runs to its result.
+   */
+  startTask(options?: { statusMessage?: string }): Promise<void>;
 }
 
 /** Who sent a message and in which protocol context. */

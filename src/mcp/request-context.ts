@@ -12,6 +12,7 @@ import type { OutboundRequests } from './outbound.ts';
 import type { InputRound } from './request-state.ts';
 import type { ClientInfo } from '../sessions/store.ts';
 import type { StatelessMeta } from './stateless.ts';
+import type { TaskStarter } from './tasks.ts';
 
 export interface ContextSources {
   request: JsonRpcRequest;
@@ -23,6 +24,8 @@ export interface ContextSources {
   /** Session era: where server-to-client requests wait for their replies. */
   outbound: OutboundRequests;
   requestTimeoutMs: number;
+  /** A tools/call that may become a task (tasks extension). */
+  task?: TaskStarter;
 }
 
 export class HandlerContext implements RequestContext {
@@ -40,6 +43,7 @@ export class HandlerContext implements RequestContext {
   readonly #outbound: OutboundRequests;
   readonly #requestTimeoutMs: number;
   readonly #stateless: StatelessMeta | undefined;
+  readonly #task: TaskStarter | undefined;
   /** Sessionless: only what the request asked for; in a session, what logging/setLevel set. */
   readonly #logThreshold: LoggingLevel | undefined;
 
@@ -61,6 +65,7 @@ export class HandlerContext implements RequestContext {
     this.#outbound = sources.outbound;
     this.#requestTimeoutMs = sources.requestTimeoutMs;
     this.#stateless = stateless;
+    this.#task = sources.task;
     this.#logThreshold = stateless ? stateless.logLevel : session?.logLevel;
   }
 
@@ -95,6 +100,8 @@ export class HandlerContext implements RequestContext {
   }
 
   request(method: string, params?: Record<string, unknown>, options: ServerRequestOptions = {}): Promise<Record<string, unknown>> {
+    // A running task asks through the task (input_required until tasks/update answers).
+    if (this.#task?.taskId !== undefined) return this.#task.ask(method, params, options.key);
     // Sessionless: no server-to-client requests; the question becomes an input round trip.
     if (this.#stateless) {
       if (!this.#round) throw new McpError(ErrorCode.InvalidRequest, `${method} is only possible from tools/call, prompts/get or resources/read`);
@@ -120,6 +127,10 @@ export class HandlerContext implements RequestContext {
   listRoots(options?: ServerRequestOptions): Promise<Record<string, unknown>> {
     this.#requireCapability('roots', 'roots/list');
     return this.request('roots/list', undefined, options);
+  }
+
+  startTask(options: { statusMessage?: string } = {}): Promise<void> {
+    return this.#task ? this.#task.start(options.statusMessage) : Promise.resolve();
   }
 
   #requireCapability(capability: string, method: string): void {

@@ -145,7 +145,7 @@ function settledLater(error: Error): Promise<never> {
 }
 
 /** Why an answer cannot be the result of `method`, or undefined when it fits. */
-function invalidAnswer(method: string, answer: unknown): string | undefined {
+export function invalidAnswer(method: string, answer: unknown): string | undefined {
   if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return 'must be an object';
   const result = answer as Record<string, unknown>;
   switch (method) {

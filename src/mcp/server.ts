@@ -8,6 +8,9 @@ import type { SseBroker, SseEventListener } from '../broker/broker.ts';
 import { ClusterLink } from './cluster-link.ts';
 import { Cancellation } from './cancellation.ts';
 import { HandlerContext } from './request-context.ts';
+import { TASK_METHODS, TASKS_EXTENSION, TaskManager, createTaskResult, declaresTasks, missingTasksExtension, type TaskOptions, type TaskStarter } from './tasks.ts';
+import { MemoryTaskStore } from '../tasks/memory.ts';
+import type { TaskStore } from '../tasks/store.ts';
 import { MemorySubscriptionBroker } from '../topics/memory.ts';
 import { TOPICS, type SubscriptionBroker } from '../topics/topics.ts';
 import { InputRequired, InputRound, RequestStateCodec, type RequestStateOptions } from './request-state.ts';
@@ -65,6 +68,10 @@ export interface McpServerOptions {
   replay?: ReplayBuffer;
   /** Where `subscriptions/listen` streams (2026-07-28) listen. Default: one process. */
   topics?: SubscriptionBroker;
+  /** Where tasks of the tasks extension (2026-07-28) live. Default: one process. */
+  tasks?: TaskStore;
+  /** Lifetime and poll interval of those tasks. */
+  taskOptions?: TaskOptions;
   /** Items per page of the list methods. Default 100. */
   pageSize?: number;
   /** How long a server-to-client request waits for the client's reply. Default 60 s. */
@@ -95,6 +102,7 @@ export class McpServer {
   readonly sessions: SessionStore;
   readonly replay: ReplayBuffer | undefined;
   readonly topics: SubscriptionBroker;
+  readonly tasks: TaskManager;
   readonly instanceId: string;
   readonly #tools = new ToolRegistry();
   readonly #resources = new ResourceRegistry();
@@ -132,6 +140,20 @@ export class McpServer {
     this.#logger = options.logger;
     this.#requestState = new RequestStateCodec(options.requestState);
     this.#cacheHints = options.cacheHints ?? { ttlMs: 0, cacheScope: 'private' };
+    this.tasks = new TaskManager(
+      options.tasks ?? new MemoryTaskStore(),
+      {
+        // Under the key a cancel by request id computes (no session; the id is the task's key).
+        track: (key, cancellation) => this.#inFlight.set(inFlightKey(undefined, key), cancellation),
+        untrack: (key, cancellation) => {
+          if (this.#inFlight.get(inFlightKey(undefined, key)) === cancellation) this.#inFlight.delete(inFlightKey(undefined, key));
+        },
+        cancelEverywhere: async (key, reason) => {
+          if (!this.cancelRequest(undefined, key, reason)) await this.#link.cancelEverywhere(undefined, key, reason);
+        },
+      },
+      options.taskOptions,
+    );
     this.#link = new ClusterLink(this.broker, this.instanceId, {
       onReply: (response) => this.#outbound.settle(response),
       onCancel: (sessionId, requestId, reason) => this.cancelRequest(sessionId, requestId, reason),
@@ -319,6 +341,7 @@ export class McpServer {
         prompts: { listChanged: true },
         logging: {},
         completions: {},
+        extensions: { [TASKS_EXTENSION]: {} },
       };
     }
     return {
@@ -426,6 +449,7 @@ export class McpServer {
     'prompts/get',
     'completion/complete',
     'subscriptions/listen',
+    ...TASK_METHODS,
   ]);
 
   /** The `x-mcp-header` properties of a tool, for the transport's Mcp-Param-* checks. */
@@ -454,11 +478,39 @@ export class McpServer {
       const discovered = this.discover();
       return { resultType: 'complete', ...discovered, ...this.#cacheHints, _meta: { ...(discovered._meta as object), ...serverInfo } };
     }
+    const declaresTaskExtension = declaresTasks(origin.stateless!.clientCapabilities);
+    if (TASK_METHODS.has(request.method)) {
+      // Gated per request, before the task is even looked up.
+      if (!declaresTaskExtension) throw missingTasksExtension(request.method);
+      const answered = await this.#dispatchTaskMethod(request);
+      return { resultType: 'complete', ...answered, _meta: serverInfo };
+    }
     const round = ROUND_TRIP_METHODS.has(request.method) ? this.#inputRound(request) : undefined;
-    const ctx = this.#context(request, origin, exchange, cancellation, round);
+    let task: TaskStarter | undefined;
+    if (request.method === 'tools/call') {
+      const support = this.#tools.taskSupport(request.params?.name);
+      if (support === 'required' && !declaresTaskExtension) throw missingTasksExtension(`Tool ${String(request.params?.name)}`);
+      if (support && declaresTaskExtension) task = this.tasks.starter(cancellation);
+    }
+    const ctx = this.#context(request, origin, exchange, cancellation, round, task);
     let result: Record<string, unknown>;
     try {
-      result = await this.#dispatch(request, ctx);
+      if (task) {
+        const run = this.#dispatch(request, ctx);
+        const first = await Promise.race([run.then((value) => ({ value })), task.started.then((record) => ({ record }))]);
+        if ('record' in first) {
+          // A task now: the handler goes on; its outcome is recorded for tasks/get.
+          const taskId = first.record.taskId;
+          void run.then(
+            (value) => this.tasks.settle(taskId, cancellation, { result: value }, false),
+            (error: unknown) => this.tasks.settle(taskId, cancellation, { error }, this.#shutdown.signal.aborted),
+          ).catch((err: unknown) => this.#logger?.warn({ err, taskId }, 'could not record the outcome of a task'));
+          return { ...createTaskResult(first.record), _meta: serverInfo };
+        }
+        result = first.value;
+      } else {
+        result = await this.#dispatch(request, ctx);
+      }
     } catch (err) {
       if (err instanceof InputRequired && round) return this.#inputRequired(request, round);
       // spec 2026-07-28 (SEP-2164): an unknown resource is invalid params, with its uri.
@@ -472,6 +524,19 @@ export class McpServer {
     if (CACHEABLE.has(request.method)) Object.assign(decorated, this.#cacheHints);
     decorated._meta = { ...(result._meta as object | undefined), ...serverInfo };
     return decorated;
+  }
+
+  #dispatchTaskMethod(request: JsonRpcRequest): Promise<Record<string, unknown>> {
+    switch (request.method) {
+      case 'tasks/get':
+        return this.tasks.get(request.params);
+      case 'tasks/update':
+        return this.tasks.update(request.params);
+      case 'tasks/cancel':
+        return this.tasks.cancel(request.params);
+      default:
+        throw methodNotFound(request.method);
+    }
   }
 
   /** The answers a retried request carries: earlier rounds from its signed state, this round's in the clear. */
@@ -589,8 +654,10 @@ export class McpServer {
     exchange: Exchange,
     cancellation: Cancellation,
     round: InputRound | undefined,
+    task?: TaskStarter,
   ): RequestContext {
     return new HandlerContext({
+      task,
       request,
       origin,
       exchange,

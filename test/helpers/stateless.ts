@@ -41,7 +41,14 @@ export function envelope(method: string, params: Record<string, unknown> = {}, o
     'mcp-protocol-version': VERSION,
     'mcp-method': method,
   };
-  const name = method === 'resources/read' ? params.uri : method === 'tools/call' || method === 'prompts/get' ? params.name : undefined;
+  const name =
+    method === 'resources/read'
+      ? params.uri
+      : method === 'tools/call' || method === 'prompts/get'
+        ? params.name
+        : method.startsWith('tasks/')
+          ? params.taskId
+          : undefined;
   if (typeof name === 'string') headers['mcp-name'] = name;
   for (const [key, value] of Object.entries(options.headers ?? {})) {
     if (value === undefined) delete headers[key];

@@ -6,6 +6,7 @@ import { McpError, ErrorCode, invalidParams } from '../errors.ts';
 import type { CallToolResult, Icon, ToolAnnotations } from '../types.ts';
 import { describeIssues, toWireSchema, type ObjectSchema } from './schema.ts';
 import { headerParamsOf, type HeaderParam } from './header-params.ts';
+import type { TaskSupport } from '../tasks.ts';
 
 export interface ToolDefinition<I extends ObjectSchema | undefined, O extends ObjectSchema | undefined> {
   title?: string;
@@ -16,6 +17,12 @@ export interface ToolDefinition<I extends ObjectSchema | undefined, O extends Ob
   annotations?: ToolAnnotations;
   icons?: Icon[];
   _meta?: Record<string, unknown>;
+  /**
+   * Tasks extension (2026-07-28): the handler may turn the call into a task with
+   * `ctx.startTask()` (`optional`), or the tool is only for clients that declare the extension
+   * (`required`: others get -32021). Default: never a task.
+   */
+  taskSupport?: TaskSupport;
 }
 
 export type ToolArgs<I> = I extends ObjectSchema ? z.output<I> : Record<string, never>;
@@ -31,6 +38,7 @@ interface RegisteredTool {
   headerParams: HeaderParam[];
   input: ObjectSchema | undefined;
   output: ObjectSchema | undefined;
+  taskSupport: TaskSupport | undefined;
   handler: (args: unknown, ctx: RequestContext) => CallToolResult | Promise<CallToolResult>;
 }
 
@@ -61,6 +69,7 @@ export class ToolRegistry {
       headerParams: headerParamsOf(wire.inputSchema as Record<string, unknown>, name),
       input: definition.inputSchema,
       output: definition.outputSchema,
+      taskSupport: definition.taskSupport,
       handler: handler as RegisteredTool['handler'],
     });
     this.#wireList = undefined;
@@ -74,6 +83,11 @@ export class ToolRegistry {
   /** The `x-mcp-header` properties of a tool (empty for an unknown tool). */
   headerParams(name: string): HeaderParam[] {
     return this.#tools.get(name)?.headerParams ?? [];
+  }
+
+  /** The tool's task support (undefined: never a task, or no such tool). */
+  taskSupport(name: unknown): TaskSupport | undefined {
+    return typeof name === 'string' ? this.#tools.get(name)?.taskSupport : undefined;
   }
 
   list(): Record<string, unknown>[] {
