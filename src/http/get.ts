@@ -16,6 +16,7 @@ import { formatEventId, GET_STREAM_ID, parseEventId, streamBrokerKey } from '../
 import type { SessionRecord } from '../sessions/store.ts';
 import { checkGetHeaders } from './guards.ts';
 import { requestLogger } from './log.ts';
+import { UnavailableError } from './limits.ts';
 import { sendError } from './respond.ts';
 import { SESSION_HEADER, requireSession, versionHeaderOf } from './session.ts';
 import { SseStream } from './sse.ts';
@@ -76,6 +77,21 @@ class HeldStream {
 
   async open(): Promise<void> {
     const t = this.#t;
+    // A fresh stream starts at the stream's current position, read before subscribing: what is
+    // published after that read is either received live or, if it raced the subscribe, found
+    // missing by the gap check and filled from the buffer. Read after subscribing, the position
+    // could already count an event whose live copy is still on its way, which would then be
+    // taken for an old one and dropped.
+    let primeAt: string | undefined;
+    if (this.#replay && !this.#lastEventId) {
+      try {
+        primeAt = await this.#replay.tail(this.#session.id, GET_STREAM_ID);
+      } catch (err) {
+        // Nothing sent yet: a 503 with Retry-After (from the app's handler) the client retries.
+        requestLogger(t.logger, this.#req)?.warn({ err }, 'replay buffer unavailable');
+        throw new UnavailableError('The replay buffer is unavailable; retry later');
+      }
+    }
     await t.server.attachStream(this.#brokerKey, this.#listener);
     if (this.#req.destroyed) {
       await t.server.detachStream(this.#brokerKey, this.#listener);
@@ -98,7 +114,7 @@ class HeldStream {
 
     // Replayed and buffered events are already in memory: no slow-consumer cut-off while they go out.
     stream.beginBacklog();
-    if (this.#replay && !(await this.#replayOrPrime(this.#replay, stream))) return;
+    if (this.#replay && !(await this.#replayOrPrime(this.#replay, stream, primeAt))) return;
     this.#flushPending();
     stream.endBacklog();
     this.#ready = true;
@@ -111,7 +127,7 @@ class HeldStream {
   }
 
   /** Replays after Last-Event-ID, or primes a fresh stream with its position; false when it failed. */
-  async #replayOrPrime(replay: ReplayBuffer, stream: SseStream): Promise<boolean> {
+  async #replayOrPrime(replay: ReplayBuffer, stream: SseStream, primeAt: string | undefined): Promise<boolean> {
     const t = this.#t;
     try {
       if (this.#lastEventId) {
@@ -126,8 +142,8 @@ class HeldStream {
           requestLogger(t.logger, this.#req)?.warn({ lastEventId, status: outcome.status }, 'resume outside the replay window');
         }
       } else {
-        // Prime the client with the stream's current position (spec 2025-11-25).
-        const tail = await replay.tail(this.#session.id, GET_STREAM_ID);
+        // Prime the client with the stream's position when it started (spec 2025-11-25).
+        const tail = primeAt ?? formatEventId(GET_STREAM_ID, 0);
         this.#lastSeq = parseEventId(tail)?.seq ?? 0;
         stream.send({ id: tail, data: '', retry: t.retryMs });
       }
