@@ -8,13 +8,14 @@ import type { SseBroker, SseEventListener } from '../broker/broker.ts';
 import { ClusterLink } from './cluster-link.ts';
 import { Cancellation } from './cancellation.ts';
 import { HandlerContext } from './request-context.ts';
-import { TASK_METHODS, TASKS_EXTENSION, TaskManager, createTaskResult, declaresTasks, missingTasksExtension, type TaskOptions, type TaskStarter } from './tasks.ts';
+import { TASKS_EXTENSION, TaskManager, type TaskOptions, type TaskStarter } from './tasks.ts';
+import { STATELESS_METHODS, StatelessDispatcher } from './stateless-dispatch.ts';
 import { MemoryTaskStore } from '../tasks/memory.ts';
 import type { TaskStore } from '../tasks/store.ts';
 import { MemorySubscriptionBroker } from '../topics/memory.ts';
 import { TOPICS, type SubscriptionBroker } from '../topics/topics.ts';
-import { InputRequired, InputRound, RequestStateCodec, type RequestStateOptions } from './request-state.ts';
-import { META_SERVER_INFO, STATELESS_VERSION, STATELESS_VERSIONS, mirroredName, type StatelessMeta } from './stateless.ts';
+import { RequestStateCodec, type InputRound, type RequestStateOptions } from './request-state.ts';
+import { META_SERVER_INFO, STATELESS_VERSION, STATELESS_VERSIONS } from './stateless.ts';
 import { MemoryBroker } from '../broker/memory.ts';
 import { MemorySessionStore } from '../sessions/memory.ts';
 import { CachedSessionStore } from '../sessions/cached.ts';
@@ -118,8 +119,7 @@ export class McpServer {
   #notifyFailures = { count: 0, warnedAt: 0 };
   readonly #link: ClusterLink;
   #statelessCount = 0;
-  readonly #requestState: RequestStateCodec;
-  readonly #cacheHints: { ttlMs: number; cacheScope: 'public' | 'private' };
+  readonly #stateless: StatelessDispatcher;
 
   constructor(options: McpServerOptions) {
     this.info = { name: options.name, version: options.version };
@@ -138,8 +138,18 @@ export class McpServer {
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#metrics = options.metrics;
     this.#logger = options.logger;
-    this.#requestState = new RequestStateCodec(options.requestState);
-    this.#cacheHints = options.cacheHints ?? { ttlMs: 0, cacheScope: 'private' };
+    this.#stateless = new StatelessDispatcher({
+      serverInfo: () => this.info,
+      discover: () => this.discover(),
+      cacheHints: options.cacheHints ?? { ttlMs: 0, cacheScope: 'private' },
+      requestState: new RequestStateCodec(options.requestState),
+      tasks: () => this.tasks,
+      taskSupport: (name) => this.#tools.taskSupport(name),
+      dispatch: (request, ctx) => this.#dispatch(request, ctx),
+      context: (request, origin, exchange, cancellation, round, task) => this.#context(request, origin, exchange, cancellation, round, task),
+      shuttingDown: () => this.#shutdown.signal.aborted,
+      logger: options.logger,
+    });
     this.tasks = new TaskManager(
       options.tasks ?? new MemoryTaskStore(),
       {
@@ -380,7 +390,7 @@ export class McpServer {
       if (origin.session && !origin.session.initialized && request.method !== 'ping') {
         throw invalidRequest('The session is not initialized yet: send notifications/initialized first');
       }
-      if (origin.stateless) return success(request.id, await this.#dispatchStateless(request, origin, exchange, cancellation));
+      if (origin.stateless) return success(request.id, await this.#stateless.dispatch(request, origin, exchange, cancellation));
       const ctx = this.#context(request, origin, exchange, cancellation, undefined);
       const result = await this.#dispatch(request, ctx);
       cancellation.throwIfAborted();
@@ -438,19 +448,7 @@ export class McpServer {
   }
 
   /** Methods of the 2026-07-28 revision; the session-era ones it removed are unknown there. */
-  static readonly STATELESS_METHODS: ReadonlySet<string> = new Set([
-    'server/discover',
-    'tools/list',
-    'tools/call',
-    'resources/list',
-    'resources/templates/list',
-    'resources/read',
-    'prompts/list',
-    'prompts/get',
-    'completion/complete',
-    'subscriptions/listen',
-    ...TASK_METHODS,
-  ]);
+  static readonly STATELESS_METHODS: ReadonlySet<string> = STATELESS_METHODS;
 
   /** The `x-mcp-header` properties of a tool, for the transport's Mcp-Param-* checks. */
   toolHeaderParams(name: string): HeaderParam[] {
@@ -463,106 +461,6 @@ export class McpServer {
       supportedVersions: [...STATELESS_VERSIONS],
       capabilities: this.capabilities(STATELESS_VERSION),
       _meta: { [META_SERVER_INFO]: this.info, ...(this.instructions === undefined ? {} : { instructions: this.instructions }) },
-    };
-  }
-
-  async #dispatchStateless(
-    request: JsonRpcRequest,
-    origin: MessageOrigin,
-    exchange: Exchange,
-    cancellation: Cancellation,
-  ): Promise<Record<string, unknown>> {
-    if (!McpServer.STATELESS_METHODS.has(request.method)) throw methodNotFound(request.method);
-    const serverInfo = { [META_SERVER_INFO]: this.info };
-    if (request.method === 'server/discover') {
-      const discovered = this.discover();
-      return { resultType: 'complete', ...discovered, ...this.#cacheHints, _meta: { ...(discovered._meta as object), ...serverInfo } };
-    }
-    const declaresTaskExtension = declaresTasks(origin.stateless!.clientCapabilities);
-    if (TASK_METHODS.has(request.method)) {
-      // Gated per request, before the task is even looked up.
-      if (!declaresTaskExtension) throw missingTasksExtension(request.method);
-      const answered = await this.#dispatchTaskMethod(request);
-      return { resultType: 'complete', ...answered, _meta: serverInfo };
-    }
-    const round = ROUND_TRIP_METHODS.has(request.method) ? this.#inputRound(request) : undefined;
-    let task: TaskStarter | undefined;
-    if (request.method === 'tools/call') {
-      const support = this.#tools.taskSupport(request.params?.name);
-      if (support === 'required' && !declaresTaskExtension) throw missingTasksExtension(`Tool ${String(request.params?.name)}`);
-      if (support && declaresTaskExtension) task = this.tasks.starter(cancellation);
-    }
-    const ctx = this.#context(request, origin, exchange, cancellation, round, task);
-    let result: Record<string, unknown>;
-    try {
-      if (task) {
-        const run = this.#dispatch(request, ctx);
-        const first = await Promise.race([run.then((value) => ({ value })), task.started.then((record) => ({ record }))]);
-        if ('record' in first) {
-          // A task now: the handler goes on; its outcome is recorded for tasks/get.
-          const taskId = first.record.taskId;
-          void run.then(
-            (value) => this.tasks.settle(taskId, cancellation, { result: value }, false),
-            (error: unknown) => this.tasks.settle(taskId, cancellation, { error }, this.#shutdown.signal.aborted),
-          ).catch((err: unknown) => this.#logger?.warn({ err, taskId }, 'could not record the outcome of a task'));
-          return { ...createTaskResult(first.record), _meta: serverInfo };
-        }
-        result = first.value;
-      } else {
-        result = await this.#dispatch(request, ctx);
-      }
-    } catch (err) {
-      if (err instanceof InputRequired && round) return this.#inputRequired(request, round);
-      // spec 2026-07-28 (SEP-2164): an unknown resource is invalid params, with its uri.
-      if (err instanceof McpError && err.code === ErrorCode.ResourceNotFound) throw invalidParams(err.message, err.data);
-      throw err;
-    }
-    cancellation.throwIfAborted();
-    // A handler that caught InputRequired and returned anyway still lacks its answers.
-    if (round && round.missing() && result.isError !== true) return this.#inputRequired(request, round);
-    const decorated: Record<string, unknown> = { resultType: 'complete', ...result };
-    if (CACHEABLE.has(request.method)) Object.assign(decorated, this.#cacheHints);
-    decorated._meta = { ...(result._meta as object | undefined), ...serverInfo };
-    return decorated;
-  }
-
-  #dispatchTaskMethod(request: JsonRpcRequest): Promise<Record<string, unknown>> {
-    switch (request.method) {
-      case 'tasks/get':
-        return this.tasks.get(request.params);
-      case 'tasks/update':
-        return this.tasks.update(request.params);
-      case 'tasks/cancel':
-        return this.tasks.cancel(request.params);
-      default:
-        throw methodNotFound(request.method);
-    }
-  }
-
-  /** The answers a retried request carries: earlier rounds from its signed state, this round's in the clear. */
-  #inputRound(request: JsonRpcRequest): InputRound {
-    const params = request.params ?? {};
-    const binding = mirroredName(request) ?? '';
-    const earlier = params.requestState === undefined
-      ? { answers: {}, round: 0 }
-      : this.#requestState.decode(params.requestState, request.method, binding);
-    const given = params.inputResponses;
-    if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
-      throw invalidParams('inputResponses must be an object');
-    }
-    return new InputRound({ ...earlier.answers }, (given as Record<string, unknown> | undefined) ?? {}, earlier.round);
-  }
-
-  #inputRequired(request: JsonRpcRequest, round: InputRound): Record<string, unknown> {
-    return {
-      resultType: 'input_required',
-      inputRequests: round.pending,
-      requestState: this.#requestState.encode({
-        method: request.method,
-        name: mirroredName(request) ?? '',
-        answers: round.answered(),
-        round: round.round + 1,
-      }),
     };
   }
 
@@ -676,12 +574,6 @@ export function createMcpServer(options: McpServerOptions): McpServer {
 function inFlightKey(sessionId: string | undefined, requestId: JsonRpcId): string {
   return `${sessionId ?? ''}\u0000${typeof requestId}:${requestId}`;
 }
-
-/** Requests whose handlers may ask for input (InputRequiredResult) in the 2026-07-28 revision. */
-const ROUND_TRIP_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
-
-/** Results that carry caching hints in the 2026-07-28 revision. */
-const CACHEABLE: ReadonlySet<string> = new Set(['tools/list', 'resources/list', 'resources/templates/list', 'resources/read', 'prompts/list']);
 
 function withCursor(result: Record<string, unknown>, nextCursor: string | undefined): Record<string, unknown> {
   if (nextCursor !== undefined) result.nextCursor = nextCursor;
