@@ -82,7 +82,11 @@ export async function createBackends(config: Config, workerId: string, lifespan:
     const { ClusterReplayBuffer } = await import('../replay/cluster.ts');
     const broker = new ClusterBroker();
     lifespan.defer('broker', () => broker.close());
-    const sessions = new ClusterSessionStore();
+    // As in Redis mode: most POSTs find their session in this worker's cache instead of asking
+    // the primary; changes invalidate it in every worker through the cluster bus.
+    const sessions = new CachedSessionStore(new ClusterSessionStore(), {
+      touchEveryMs: Math.max(1_000, Math.floor(config.sessionIdleTimeoutMs / 10)),
+    });
     lifespan.defer('sessions', () => sessions.close());
     let replay: ReplayBuffer | undefined;
     if (config.replay) {
