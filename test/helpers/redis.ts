@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisHandle {
@@ -244,4 +245,22 @@ export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
     cursor = next;
     if (keys.length > 0) await client.del(...keys);
   } while (cursor !== '0');
+}
+
+/**
+ * One redis-server for a whole test file, with a client pool closed before it stops: registers
+ * the file's `before` and `after` hooks, so call it at the top level. Read `handle` and `clients`
+ * inside tests (they are set once `before` ran).
+ */
+export function redisForFile(): { readonly handle: RedisHandle; readonly clients: RedisClients } {
+  const state = {} as { handle: RedisHandle; clients: RedisClients };
+  before(async () => {
+    state.handle = await startRedis();
+    state.clients = new RedisClients(state.handle.url);
+  });
+  after(async () => {
+    await state.clients?.closeAll();
+    await state.handle?.stop();
+  });
+  return state;
 }

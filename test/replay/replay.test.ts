@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ClusterBroker } from '../../src/broker/cluster.ts';
 import { RedisBroker } from '../../src/broker/redis.ts';
 import type { SseEvent } from '../../src/broker/broker.ts';
@@ -12,7 +12,7 @@ import { MemoryReplayBuffer } from '../../src/replay/memory.ts';
 import { RedisReplayBuffer } from '../../src/replay/redis.ts';
 import { publishRetained } from '../../src/replay/replay.ts';
 import { loopbackCluster } from '../helpers/loopback-cluster.ts';
-import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { redisForFile } from '../helpers/redis.ts';
 import { replayContract } from './contract.ts';
 
 replayContract('MemoryReplayBuffer', async () => {
@@ -20,19 +20,10 @@ replayContract('MemoryReplayBuffer', async () => {
   return { buffer, maxLength: 4, cleanup: () => buffer.close() };
 });
 
-let redis: RedisHandle;
-let clients: RedisClients;
-before(async () => {
-  redis = await startRedis();
-  clients = new RedisClients(redis.url);
-});
-after(async () => {
-  await clients.closeAll();
-  await redis.stop();
-});
+const redis = redisForFile();
 
 replayContract('RedisReplayBuffer', async () => {
-  const client = await clients.create('replay-contract');
+  const client = await redis.clients.create('replay-contract');
   const keyPrefix = `rc${randomUUID().slice(0, 8)}`;
   const buffer = new RedisReplayBuffer({ redis: client, keyPrefix, maxLength: 4 });
   return {
@@ -59,8 +50,8 @@ replayContract('ClusterReplayBuffer (in-process hub)', async () => {
 
 describe('retained publish', () => {
   test('Redis: retained and published with its id in one round trip, to the stream that holds it', async () => {
-    const publisher = await clients.create('retained-pub');
-    const subscriber = await clients.create('retained-sub');
+    const publisher = await redis.clients.create('retained-pub');
+    const subscriber = await redis.clients.create('retained-sub');
     const prefix = `rp${randomUUID().slice(0, 8)}`;
     const broker = new RedisBroker({ publisher, subscriber, channelPrefix: prefix });
     const buffer = new RedisReplayBuffer({ redis: publisher, keyPrefix: prefix, maxLength: 10 });

@@ -11,7 +11,7 @@ import { MemoryTaskStore } from '../../src/tasks/memory.ts';
 import { RedisTaskStore } from '../../src/tasks/redis.ts';
 import { updateTask, type TaskRecord, type TaskStore } from '../../src/tasks/store.ts';
 import { loopbackCluster } from '../helpers/loopback-cluster.ts';
-import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { redisForFile } from '../helpers/redis.ts';
 
 function newTask(ttlMs = 60_000): TaskRecord {
   const now = new Date().toISOString();
@@ -70,19 +70,10 @@ taskStoreContract('MemoryTaskStore', async () => {
   return { store, cleanup: () => store.close() };
 });
 
-let redis: RedisHandle;
-let clients: RedisClients;
-before(async () => {
-  redis = await startRedis();
-  clients = new RedisClients(redis.url);
-});
-after(async () => {
-  await clients.closeAll();
-  await redis.stop();
-});
+const redis = redisForFile();
 
 taskStoreContract('RedisTaskStore', async () => {
-  const client = await clients.create('tasks-contract');
+  const client = await redis.clients.create('tasks-contract');
   const store = new RedisTaskStore({ redis: client, keyPrefix: `tc${randomUUID().slice(0, 8)}` });
   return { store, cleanup: () => store.close() };
 });

@@ -9,7 +9,7 @@ import { MemorySubscriptionBroker } from '../../src/topics/memory.ts';
 import { RedisSubscriptionBroker } from '../../src/topics/redis.ts';
 import type { SubscriptionBroker } from '../../src/topics/topics.ts';
 import { loopbackCluster } from '../helpers/loopback-cluster.ts';
-import { RedisClients, startRedis, type RedisHandle } from '../helpers/redis.ts';
+import { redisForFile } from '../helpers/redis.ts';
 
 interface Pair {
   /** Two processes' brokers over one backend (memory: one instance twice). */
@@ -85,23 +85,14 @@ topicsContract('MemorySubscriptionBroker', async () => {
   return { brokers: [broker, broker], cleanup: () => broker.close() };
 });
 
-let redis: RedisHandle;
-let clients: RedisClients;
-before(async () => {
-  redis = await startRedis();
-  clients = new RedisClients(redis.url);
-});
-after(async () => {
-  await clients.closeAll();
-  await redis.stop();
-});
+const redis = redisForFile();
 
 topicsContract('RedisSubscriptionBroker', async () => {
   const prefix = `tp${randomUUID().slice(0, 6)}`;
   const make = async (n: number) =>
     new RedisSubscriptionBroker({
-      publisher: await clients.create(`topics-pub-${n}`),
-      subscriber: await clients.create(`topics-sub-${n}`),
+      publisher: await redis.clients.create(`topics-pub-${n}`),
+      subscriber: await redis.clients.create(`topics-sub-${n}`),
       channelPrefix: prefix,
     });
   const brokers: [SubscriptionBroker, SubscriptionBroker] = [await make(1), await make(2)];
