@@ -138,25 +138,14 @@ export class McpServer {
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#metrics = options.metrics;
     this.#logger = options.logger;
-    this.#stateless = new StatelessDispatcher({
-      serverInfo: () => this.info,
-      discover: () => this.discover(),
-      cacheHints: options.cacheHints ?? { ttlMs: 0, cacheScope: 'private' },
-      requestState: new RequestStateCodec(options.requestState),
-      tasks: () => this.tasks,
-      taskSupport: (name) => this.#tools.taskSupport(name),
-      dispatch: (request, ctx) => this.#dispatch(request, ctx),
-      context: (request, origin, exchange, cancellation, round, task) => this.#context(request, origin, exchange, cancellation, round, task),
-      shuttingDown: () => this.#shutdown.signal.aborted,
-      logger: options.logger,
-    });
     this.tasks = new TaskManager(
       options.tasks ?? new MemoryTaskStore(),
       {
         // Under the key a cancel by request id computes (no session; the id is the task's key).
         track: (key, cancellation) => this.#inFlight.set(inFlightKey(undefined, key), cancellation),
         untrack: (key, cancellation) => {
-          if (this.#inFlight.get(inFlightKey(undefined, key)) === cancellation) this.#inFlight.delete(inFlightKey(undefined, key));
+          const inFlight = inFlightKey(undefined, key);
+          if (this.#inFlight.get(inFlight) === cancellation) this.#inFlight.delete(inFlight);
         },
         cancelEverywhere: async (key, reason) => {
           if (!this.cancelRequest(undefined, key, reason)) await this.#link.cancelEverywhere(undefined, key, reason);
@@ -164,6 +153,18 @@ export class McpServer {
       },
       options.taskOptions,
     );
+    this.#stateless = new StatelessDispatcher({
+      serverInfo: this.info,
+      discover: () => this.discover(),
+      cacheHints: options.cacheHints ?? { ttlMs: 0, cacheScope: 'private' },
+      requestState: new RequestStateCodec(options.requestState),
+      tasks: this.tasks,
+      taskSupport: (name) => this.#tools.taskSupport(name),
+      dispatch: (request, ctx) => this.#dispatch(request, ctx),
+      context: (request, origin, exchange, cancellation, round, task) => this.#context(request, origin, exchange, cancellation, round, task),
+      shuttingDown: () => this.#shutdown.signal.aborted,
+      logger: options.logger,
+    });
     this.#link = new ClusterLink(this.broker, this.instanceId, {
       onReply: (response) => this.#outbound.settle(response),
       onCancel: (sessionId, requestId, reason) => this.cancelRequest(sessionId, requestId, reason),

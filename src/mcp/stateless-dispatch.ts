@@ -42,11 +42,11 @@ const CACHEABLE: ReadonlySet<string> = new Set(['tools/list', 'resources/list', 
 
 /** What the dispatcher needs of the server. */
 export interface StatelessServer {
-  serverInfo(): Record<string, unknown>;
+  serverInfo: Record<string, unknown>;
   discover(): Record<string, unknown>;
   cacheHints: { ttlMs: number; cacheScope: 'public' | 'private' };
   requestState: RequestStateCodec;
-  tasks(): TaskManager;
+  tasks: TaskManager;
   taskSupport(toolName: unknown): TaskSupport | undefined;
   /** Runs a method (the same dispatch as the session era). */
   dispatch(request: JsonRpcRequest, ctx: RequestContext): Promise<Record<string, unknown>>;
@@ -72,7 +72,7 @@ export class StatelessDispatcher {
   async dispatch(request: JsonRpcRequest, origin: MessageOrigin, exchange: Exchange, cancellation: Cancellation): Promise<Record<string, unknown>> {
     const server = this.#server;
     if (!STATELESS_METHODS.has(request.method)) throw methodNotFound(request.method);
-    const serverInfo = { [META_SERVER_INFO]: server.serverInfo() };
+    const serverInfo = { [META_SERVER_INFO]: server.serverInfo };
     if (request.method === 'server/discover') {
       const discovered = server.discover();
       return { resultType: 'complete', ...discovered, ...server.cacheHints, _meta: { ...(discovered._meta as object), ...serverInfo } };
@@ -89,7 +89,7 @@ export class StatelessDispatcher {
     if (request.method === 'tools/call') {
       const support = server.taskSupport(request.params?.name);
       if (support === 'required' && !declaresTaskExtension) throw missingTasksExtension(`Tool ${String(request.params?.name)}`);
-      if (support && declaresTaskExtension) task = server.tasks().starter(cancellation);
+      if (support && declaresTaskExtension) task = server.tasks.starter(cancellation);
     }
     const ctx = server.context(request, origin, exchange, cancellation, round, task);
     let result: Record<string, unknown>;
@@ -123,7 +123,7 @@ export class StatelessDispatcher {
   /** A task now: the handler goes on; its outcome is recorded for tasks/get. */
   #recordOutcome(taskId: string, run: Promise<Record<string, unknown>>, cancellation: Cancellation): void {
     const server = this.#server;
-    const tasks = server.tasks();
+    const tasks = server.tasks;
     void run
       .then(
         (value) => tasks.settle(taskId, cancellation, { result: value }, false),
@@ -133,7 +133,7 @@ export class StatelessDispatcher {
   }
 
   #taskMethod(request: JsonRpcRequest): Promise<Record<string, unknown>> {
-    const tasks = this.#server.tasks();
+    const tasks = this.#server.tasks;
     switch (request.method) {
       case 'tasks/get':
         return tasks.get(request.params);

@@ -241,9 +241,9 @@ export class TaskStarter {
   }
 }
 
-/** What tasks/get shows of a task: status fields, and the questions, result or error its status calls for. */
-export function taskView(record: TaskRecord): Record<string, unknown> {
-  const view: Record<string, unknown> = {
+/** The fields every answer about a task carries. */
+function statusFields(record: TaskRecord): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
     taskId: record.taskId,
     status: record.status,
     createdAt: record.createdAt,
@@ -251,7 +251,13 @@ export function taskView(record: TaskRecord): Record<string, unknown> {
     ttlMs: record.ttlMs,
     pollIntervalMs: record.pollIntervalMs,
   };
-  if (record.statusMessage !== undefined) view.statusMessage = record.statusMessage;
+  if (record.statusMessage !== undefined) fields.statusMessage = record.statusMessage;
+  return fields;
+}
+
+/** What tasks/get shows of a task: status fields, and the questions, result or error its status calls for. */
+export function taskView(record: TaskRecord): Record<string, unknown> {
+  const view = statusFields(record);
   if (record.status === 'input_required' && record.inputRequests) view.inputRequests = record.inputRequests;
   if (record.status === 'completed' && record.result) view.result = record.result;
   if (record.status === 'failed' && record.error) view.error = record.error;
@@ -260,15 +266,5 @@ export function taskView(record: TaskRecord): Record<string, unknown> {
 
 /** The answer to a tools/call that became a task (flat: no nested task object, no result yet). */
 export function createTaskResult(record: TaskRecord): Record<string, unknown> {
-  const result: Record<string, unknown> = {
-    resultType: 'task',
-    taskId: record.taskId,
-    status: record.status,
-    createdAt: record.createdAt,
-    lastUpdatedAt: record.lastUpdatedAt,
-    ttlMs: record.ttlMs,
-    pollIntervalMs: record.pollIntervalMs,
-  };
-  if (record.statusMessage !== undefined) result.statusMessage = record.statusMessage;
-  return result;
+  return { resultType: 'task', ...statusFields(record) };
 }
