@@ -17,7 +17,7 @@ export interface SseStreamOptions {
   endOnDrain?: boolean;
   /**
    * Send the headers at once (default). A POST's response stream waits: its headers then leave
-   * with its first event, in one write, which for a plain request/result is the whole answer.
+   * with its first event, in one write.
    */
   flushHeaders?: boolean;
 }
@@ -44,40 +44,20 @@ export class SseStream {
   #closed = false;
   readonly #onClose: Array<() => void> = [];
   #finalFrame: (() => void) | undefined;
-  readonly #headers: Record<string, string>;
-  #headWritten = false;
 
   constructor(res: ServerResponse, options: SseStreamOptions = {}) {
     this.#res = res;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.endOnDrain = options.endOnDrain ?? true;
-    this.#headers = options.headers ?? {};
-    if (options.flushHeaders ?? true) {
-      this.#writeHead(undefined);
-      res.flushHeaders();
-    }
-    res.on('close', () => this.#finish());
-    this.keepAlive(options.heartbeatMs ?? 15_000);
-  }
-
-  /**
-   * The response head, written with the first event. With `contentLength` (a stream that ends
-   * with its first write) the answer is framed by Content-Length instead of chunked encoding:
-   * head and body then leave in one write, like any small JSON answer.
-   */
-  #writeHead(contentLength: number | undefined): void {
-    if (this.#headWritten) return;
-    this.#headWritten = true;
-    // Answered otherwise meanwhile (an error sent by the app's handler): nothing to add.
-    if (this.#res.headersSent) return;
-    const headers: Record<string, string | number> = {
-      ...this.#headers,
+    res.writeHead(200, {
+      ...options.headers,
       ...SSE_HEADERS,
       // A draining server asked for `connection: close`: keep it, so the socket is not reused.
-      connection: this.#res.getHeader('connection') === 'close' ? 'close' : 'keep-alive',
-    };
-    if (contentLength !== undefined) headers['content-length'] = contentLength;
-    this.#res.writeHead(200, headers);
+      connection: res.getHeader('connection') === 'close' ? 'close' : 'keep-alive',
+    });
+    if (options.flushHeaders ?? true) res.flushHeaders();
+    res.on('close', () => this.#finish());
+    this.keepAlive(options.heartbeatMs ?? 15_000);
   }
 
   /** Starts comment-line heartbeats (once; 0 disables), for a stream that turned out long-lived. */
@@ -129,8 +109,6 @@ export class SseStream {
     this.#finalFrame?.();
     let tail = last ? formatFrame(last) : '';
     if (retryMs !== undefined) tail += `retry: ${Math.max(0, Math.floor(retryMs))}\n\n`;
-    // Nothing written yet (a POST answered by its result alone): the whole answer is this tail.
-    if (!this.#headWritten) this.#writeHead(Buffer.byteLength(tail));
     // One write for the last event and the end of the response.
     if (tail) this.#res.end(tail);
     else this.#res.end();
@@ -139,7 +117,6 @@ export class SseStream {
 
   #writeRaw(chunk: string): boolean {
     if (this.#closed) return false;
-    this.#writeHead(undefined);
     this.#res.write(chunk);
     if (!this.#backlog && this.#res.writableLength > this.#maxBufferedBytes + this.#allowance) {
       // A client that stopped reading: cut it off rather than grow memory without bound.
