@@ -12,6 +12,11 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `;
 
+/** The client with the compare-and-set script defined on it (defineCommand: EVALSHA, EVAL fallback). */
+interface TaskRedis extends Redis {
+  mcpTaskCompareAndSet(key: string, expectedVersion: string, record: string): Promise<number>;
+}
+
 export interface RedisTaskStoreOptions {
   /** A connected client; borrowed, never closed here. */
   redis: Redis;
@@ -20,15 +25,14 @@ export interface RedisTaskStoreOptions {
 }
 
 export class RedisTaskStore implements TaskStore {
-  readonly #redis: Redis;
+  readonly #redis: TaskRedis;
   readonly #prefix: string;
 
   constructor(options: RedisTaskStoreOptions) {
-    this.#redis = options.redis;
+    const redis = options.redis as TaskRedis;
+    if (typeof redis.mcpTaskCompareAndSet !== 'function') redis.defineCommand('mcpTaskCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
+    this.#redis = redis;
     this.#prefix = `${options.keyPrefix ?? 'mcp'}:task:`;
-    if (!('mcpTaskCompareAndSet' in this.#redis)) {
-      this.#redis.defineCommand('mcpTaskCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
-    }
   }
 
   async create(record: TaskRecord): Promise<void> {
@@ -41,9 +45,7 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async compareAndSet(taskId: string, expectedVersion: number, record: TaskRecord): Promise<boolean> {
-    const run = (this.#redis as unknown as Record<string, (...args: unknown[]) => Promise<number>>).mcpTaskCompareAndSet!;
-    const stored = await run.call(this.#redis, this.#prefix + taskId, String(expectedVersion), JSON.stringify(record));
-    return stored === 1;
+    return (await this.#redis.mcpTaskCompareAndSet(this.#prefix + taskId, String(expectedVersion), JSON.stringify(record))) === 1;
   }
 
   async close(): Promise<void> {
