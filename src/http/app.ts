@@ -103,22 +103,39 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
     }
   };
 
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): void => {
+    // Redis or the primary unreachable: a retryable 503, not a 500.
+    const refusal = isBackendUnavailable(err) ? new UnavailableError('A backend is unavailable; retry later') : err;
+    if (!(err instanceof McpError)) requestLogger(options.logger, req, res)?.[refusal === err ? 'error' : 'warn']({ err }, 'request failed');
+    const headers = { ...baseHeaders };
+    if (refusal instanceof UnavailableError) headers['retry-after'] = String(refusal.retryAfterSeconds);
+    if (resource && refusal instanceof McpError && refusal.httpStatus === 401) headers['www-authenticate'] = wwwAuthenticate(req, path, resource, refusal);
+    sendError(res, refusal, null, headers);
+  };
+
+  // Every failure of a request ends here; awaited inside, so a request costs no extra closure.
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      await route(req, res);
+    } catch (err) {
+      fail(req, res, err);
+    }
+  };
+
+  // One listener for every response (a close event's `this` is the response).
+  function forget(this: ServerResponse): void {
+    active.delete(this);
+  }
+
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     // While draining, a request that still arrives on an open connection is served, and that
     // connection closes after the response: the client never reuses a socket about to be cut.
     if (transport.draining) res.setHeader('connection', 'close');
     active.add(res);
     accessLog(options.logger, req, res);
-    res.once('close', () => active.delete(res));
-    route(req, res).catch((err: unknown) => {
-      // Redis or the primary unreachable: a retryable 503, not a 500.
-      const refusal = isBackendUnavailable(err) ? new UnavailableError('A backend is unavailable; retry later') : err;
-      if (!(err instanceof McpError)) requestLogger(options.logger, req, res)?.[refusal === err ? 'error' : 'warn']({ err }, 'request failed');
-      const headers = { ...baseHeaders };
-      if (refusal instanceof UnavailableError) headers['retry-after'] = String(refusal.retryAfterSeconds);
-      if (resource && refusal instanceof McpError && refusal.httpStatus === 401) headers['www-authenticate'] = wwwAuthenticate(req, path, resource, refusal);
-      sendError(res, refusal, null, headers);
-    });
+    // `close` is emitted once per response: `on` spares the wrapper `once` would build.
+    res.on('close', forget);
+    void serve(req, res);
   };
 
   return {

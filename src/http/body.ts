@@ -39,6 +39,8 @@ export function nestingExceeds(raw: Buffer, max: number): boolean {
 /**
  * The whole body, or BodyTooLargeError past `limit`. Plain stream events rather than an async
  * iterator: this runs for every POST, and the iterator's machinery costs more than the read.
+ * (`on` rather than `once`: each event comes once, `settled` guards the rest, and `once` would
+ * build a wrapper per listener per request.)
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -57,17 +59,17 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    req.once('end', () => {
+    req.on('end', () => {
       if (settled) return;
       settled = true;
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
-    req.once('error', (err) => {
+    req.on('error', (err) => {
       if (settled) return;
       settled = true;
       reject(err);
     });
-    req.once('close', () => {
+    req.on('close', () => {
       if (settled) return;
       settled = true;
       reject(new Error('The client closed the connection before sending the whole body'));

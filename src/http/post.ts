@@ -16,6 +16,7 @@ import { PostStream } from './post-stream.ts';
 import { isBackendUnavailable } from './limits.ts';
 import { handleStatelessPost } from './post-stateless.ts';
 import { isStatelessMessage } from '../mcp/stateless.ts';
+import type { SessionRecord } from '../sessions/store.ts';
 import type { Transport } from './transport.ts';
 
 export async function handlePost(t: Transport, req: IncomingMessage, res: ServerResponse, principal: string | undefined): Promise<void> {
@@ -44,9 +45,14 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
   versionHeaderOf(req);
 
   const batch = Array.isArray(body);
+  const single = batch ? undefined : classify(body);
+  // The common case, one request of an open session: answered without the batch machinery.
+  if (single?.kind === 'request' && single.message.method !== 'initialize') {
+    return answerRequest(t, req, res, single.message, await requireSession(req, t.server, principal), principal);
+  }
   const items: unknown[] = Array.isArray(body) ? body : [body];
   if (batch && items.length === 0) return sendError(res, invalidRequest('An empty batch is not a valid request'), null, t.baseHeaders);
-  const classified = items.map(classify);
+  const classified = single ? [single] : items.map(classify);
 
   // initialize opens a session and must be alone (spec: it is never part of a batch).
   const initialize = classified.find((c) => c.kind === 'request' && c.message.method === 'initialize');
@@ -78,9 +84,7 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     const invalid = classified[0] as { id: string | number | null; reason: string };
     return sendError(res, invalidRequest(`Invalid Request: ${invalid.reason}`), invalid.id, t.baseHeaders);
   }
-  void t.server.sessions.touch(session.id).catch(() => undefined);
-  // The version negotiated at initialize governs the session; the header is only validated.
-  const origin: MessageOrigin = { protocolVersion: session.protocolVersion, session, principal };
+  const origin = originOf(t, session, principal);
 
   const requests: JsonRpcRequest[] = [];
   const invalidReplies: JsonRpcResponse[] = [];
@@ -108,18 +112,13 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     return sendEmpty(res, 202, t.baseHeaders);
   }
 
-  const stream = new PostStream(t, res, { [SESSION_HEADER]: session.id }, session.id);
-  // A resumable stream is primed at once (its first event names it). Otherwise the stream opens
-  // with the first related message; results that come alone are answered in one write below.
-  if (!t.jsonResponse && t.server.replay) stream.open();
+  const stream = openPostStream(t, res, session.id);
   const exchange = stream.exchange();
-  // The common case, one request: its result and the end of the stream leave in one write.
-  const single = requests.length === 1 && invalidReplies.length === 0;
   const answered = await Promise.all(
     requests.map(async (request) => {
       const response = await t.server.handleRequest(request, origin, exchange);
       // Once streaming, each response goes out as soon as it is ready.
-      if (response && stream.streaming) await (single ? stream.finish(response) : stream.write(response));
+      if (response && stream.streaming) await stream.write(response);
       return response;
     }),
   );
@@ -137,6 +136,50 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
   if (all.length === 0) return sendEmpty(res, 202, headers);
   sendJson(res, 200, batch ? all : all[0], headers);
 }
+
+/**
+ * One request of an open session (the common POST): its result and the end of the response
+ * leave in one write, as a one-event SSE answer unless a handler opened the stream before.
+ */
+async function answerRequest(
+  t: Transport,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: JsonRpcRequest,
+  session: SessionRecord,
+  principal: string | undefined,
+): Promise<void> {
+  const stream = openPostStream(t, res, session.id);
+  const response = await t.server.handleRequest(request, originOf(t, session, principal), stream.exchange());
+  if (stream.streaming) {
+    if (response) await stream.finish(response);
+    await stream.end();
+    return;
+  }
+  const headers = { ...t.baseHeaders, [SESSION_HEADER]: session.id };
+  // A cancelled request gets no response (spec): an empty SSE answer, or 202 in JSON mode.
+  if (!t.jsonResponse) return sendSseMessages(res, response ? [response] : [], headers);
+  if (!response) return sendEmpty(res, 202, headers);
+  sendJson(res, 200, response, headers);
+}
+
+/** The response stream of a POST; a resumable one is primed at once (its first event names it). */
+function openPostStream(t: Transport, res: ServerResponse, sessionId: string): PostStream {
+  const stream = new PostStream(t, res, { [SESSION_HEADER]: sessionId }, sessionId);
+  // Otherwise the stream opens with the first related message, and results that come alone
+  // are answered in one write.
+  if (!t.jsonResponse && t.server.replay) stream.open();
+  return stream;
+}
+
+/** What the messages of a POST carry: the session (marked as seen) and who sent them. */
+function originOf(t: Transport, session: SessionRecord, principal: string | undefined): MessageOrigin {
+  void t.server.sessions.touch(session.id).catch(ignore);
+  // The version negotiated at initialize governs the session; the header is only validated.
+  return { protocolVersion: session.protocolVersion, session, principal };
+}
+
+function ignore(): void {}
 
 function errorObject(err: unknown) {
   return err instanceof McpError ? err.toJsonRpc() : { code: ErrorCode.InternalError, message: 'Internal error' };

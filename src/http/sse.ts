@@ -159,6 +159,8 @@ export function formatFrame(frame: SseFrame): string {
   if (frame.id !== undefined) out += `id: ${singleLine(frame.id, 'id')}\n`;
   if (frame.event !== undefined) out += `event: ${singleLine(frame.event, 'event')}\n`;
   if (frame.retry !== undefined) out += `retry: ${Math.max(0, Math.floor(frame.retry))}\n`;
+  // Most data is one line (JSON.stringify never writes a raw line break): no split for it.
+  if (frame.data.indexOf('\n') === -1 && frame.data.indexOf('\r') === -1) return `${out}data: ${frame.data}\n\n`;
   for (const line of frame.data.split(LINE_BREAK)) out += `data: ${line}\n`;
   return `${out}\n`;
 }
