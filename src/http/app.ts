@@ -14,7 +14,7 @@ import { accessLog, requestLogger } from './log.ts';
 import { sendMetrics, sendReadiness } from './ops.ts';
 import { checkOrigin } from './guards.ts';
 import { handlePost } from './post.ts';
-import { sendError, sendJson } from './respond.ts';
+import { mergeHeaders, sendError, sendJson } from './respond.ts';
 import type { HttpOptions, Transport } from './transport.ts';
 
 export interface McpHttpApp {
@@ -74,17 +74,14 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
     if (transport.draining && req.method === 'GET') {
       // No new stream on a draining worker, and no 5xx either: an SSE answer that only says
       // "reconnect in retryMs", on a connection that closes, so the client lands on a live worker.
-      res.writeHead(200, { ...baseHeaders, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close' });
+      res.writeHead(200, mergeHeaders(baseHeaders, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close' }));
       res.end(`retry: ${transport.retryMs}\n\n`);
       return;
     }
     const principal = transport.authenticate ? await transport.authenticate(req) : undefined;
     // The 2026-07-28 revision has no GET stream and no session to DELETE: POST only.
     if ((req.method === 'GET' || req.method === 'DELETE') && isStatelessHeader(req)) {
-      return sendError(res, new McpError(ErrorCode.InvalidRequest, `${req.method} is not part of protocol revision 2026-07-28`, { httpStatus: 405 }), null, {
-        ...baseHeaders,
-        allow: 'POST',
-      });
+      return sendError(res, new McpError(ErrorCode.InvalidRequest, `${req.method} is not part of protocol revision 2026-07-28`, { httpStatus: 405 }), null, mergeHeaders(baseHeaders, { allow: 'POST' }));
     }
     switch (req.method) {
       case 'POST':
@@ -96,10 +93,7 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
       case 'DELETE':
         return handleDelete(transport, req, res, principal);
       default:
-        return sendError(res, new McpError(ErrorCode.InvalidRequest, `Method ${req.method} not allowed`, { httpStatus: 405 }), null, {
-          ...baseHeaders,
-          allow: 'GET, POST, DELETE',
-        });
+        return sendError(res, new McpError(ErrorCode.InvalidRequest, `Method ${req.method} not allowed`, { httpStatus: 405 }), null, mergeHeaders(baseHeaders, { allow: 'GET, POST, DELETE' }));
     }
   };
 
@@ -107,7 +101,7 @@ export function createMcpHttpApp(server: McpServer, options: HttpOptions = {}): 
     // Redis or the primary unreachable: a retryable 503, not a 500.
     const refusal = isBackendUnavailable(err) ? new UnavailableError('A backend is unavailable; retry later') : err;
     if (!(err instanceof McpError)) requestLogger(options.logger, req, res)?.[refusal === err ? 'error' : 'warn']({ err }, 'request failed');
-    const headers = { ...baseHeaders };
+    const headers = mergeHeaders(baseHeaders);
     if (refusal instanceof UnavailableError) headers['retry-after'] = String(refusal.retryAfterSeconds);
     if (resource && refusal instanceof McpError && refusal.httpStatus === 401) headers['www-authenticate'] = wwwAuthenticate(req, path, resource, refusal);
     sendError(res, refusal, null, headers);

@@ -17,7 +17,7 @@ import type { SessionRecord } from '../sessions/store.ts';
 import { checkGetHeaders } from './guards.ts';
 import { requestLogger } from './log.ts';
 import { UnavailableError } from './limits.ts';
-import { sendError } from './respond.ts';
+import { mergeHeaders, sendError } from './respond.ts';
 import { SESSION_HEADER, requireSession, versionHeaderOf } from './session.ts';
 import { SseStream } from './sse.ts';
 import type { Transport } from './transport.ts';
@@ -98,7 +98,7 @@ class HeldStream {
       return;
     }
     const stream = new SseStream(this.#res, {
-      headers: { ...t.baseHeaders, [SESSION_HEADER]: this.#session.id },
+      headers: mergeHeaders(t.baseHeaders, { [SESSION_HEADER]: this.#session.id }),
       heartbeatMs: t.heartbeatMs,
       maxBufferedBytes: t.maxStreamBufferBytes,
     });

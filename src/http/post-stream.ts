@@ -9,6 +9,7 @@ import type { Cancellation } from '../mcp/cancellation.ts';
 import type { Exchange } from '../mcp/context.ts';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.ts';
 import { formatEventId, publishRetained, streamBrokerKey, type ReplayBuffer } from '../replay/replay.ts';
+import { mergeHeaders } from './respond.ts';
 import { SseStream } from './sse.ts';
 import type { Transport } from './transport.ts';
 
@@ -44,7 +45,7 @@ export class PostStream {
   open(): SseStream {
     if (this.#sse) return this.#sse;
     const sse = new SseStream(this.#res, {
-      headers: { ...this.#t.baseHeaders, ...this.#headers },
+      headers: mergeHeaders(this.#t.baseHeaders, this.#headers),
       // Most POST streams carry one result and end: heartbeats start with a related message.
       heartbeatMs: 0,
       flushHeaders: false,

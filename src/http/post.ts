@@ -9,7 +9,7 @@ import { acceptsBatches } from '../mcp/versions.ts';
 import { BodyTooLargeError, MAX_JSON_DEPTH, nestingExceeds, readBody } from './body.ts';
 import { checkPostHeaders } from './guards.ts';
 import { requestLogger } from './log.ts';
-import { sendEmpty, sendError, sendJson } from './respond.ts';
+import { mergeHeaders, sendEmpty, sendError, sendJson } from './respond.ts';
 import { sendSseMessages } from './sse.ts';
 import { SESSION_HEADER, requireSession, sessionIdOf, versionHeaderOf } from './session.ts';
 import { PostStream } from './post-stream.ts';
@@ -31,10 +31,7 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     tooDeep = nestingExceeds(raw, MAX_JSON_DEPTH);
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
-      return sendError(res, new McpError(ErrorCode.InvalidRequest, err.message, { httpStatus: 413 }), null, {
-        ...t.baseHeaders,
-        connection: 'close',
-      });
+      return sendError(res, new McpError(ErrorCode.InvalidRequest, err.message, { httpStatus: 413 }), null, mergeHeaders(t.baseHeaders, { connection: 'close' }));
     }
     return sendError(res, new McpError(ErrorCode.ParseError, 'Parse error: the body is not valid JSON', { httpStatus: 400 }), null, t.baseHeaders);
   }
@@ -67,7 +64,7 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     try {
       const { session, response } = await t.server.openSession(request, principal);
       slot?.opened(session.id);
-      return sendJson(res, 200, response, { ...t.baseHeaders, [SESSION_HEADER]: session.id });
+      return sendJson(res, 200, response, mergeHeaders(t.baseHeaders, { [SESSION_HEADER]: session.id }));
     } catch (err) {
       slot?.cancel();
       // Redis (or the primary) not answering: a 503 the client may retry, from the app's handler.
@@ -130,7 +127,7 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     return;
   }
   const all = [...responses, ...invalidReplies];
-  const headers = { ...t.baseHeaders, [SESSION_HEADER]: session.id };
+  const headers = mergeHeaders(t.baseHeaders, { [SESSION_HEADER]: session.id });
   // SSE unless JSON was asked for: the same answer a stream would have carried, each message an event.
   if (!t.jsonResponse) return sendSseMessages(res, all, headers);
   if (all.length === 0) return sendEmpty(res, 202, headers);
@@ -156,7 +153,7 @@ async function answerRequest(
     await stream.end();
     return;
   }
-  const headers = { ...t.baseHeaders, [SESSION_HEADER]: session.id };
+  const headers = mergeHeaders(t.baseHeaders, { [SESSION_HEADER]: session.id });
   // A cancelled request gets no response (spec): an empty SSE answer, or 202 in JSON mode.
   if (!t.jsonResponse) return sendSseMessages(res, response ? [response] : [], headers);
   if (!response) return sendEmpty(res, 202, headers);

@@ -2,6 +2,7 @@
 // and cuts off a consumer that stops reading instead of buffering without bound.
 
 import type { ServerResponse } from 'node:http';
+import { mergeHeaders, type Headers } from './respond.ts';
 
 export interface SseStreamOptions {
   /** Comment-line heartbeat interval; 0 disables. Default 15 s. */
@@ -49,12 +50,13 @@ export class SseStream {
     this.#res = res;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.endOnDrain = options.endOnDrain ?? true;
-    res.writeHead(200, {
-      ...options.headers,
-      ...SSE_HEADERS,
-      // A draining server asked for `connection: close`: keep it, so the socket is not reused.
-      connection: res.getHeader('connection') === 'close' ? 'close' : 'keep-alive',
-    });
+    res.writeHead(
+      200,
+      mergeHeaders(options.headers, SSE_HEADERS, {
+        // A draining server asked for `connection: close`: keep it, so the socket is not reused.
+        connection: res.getHeader('connection') === 'close' ? 'close' : 'keep-alive',
+      }),
+    );
     if (options.flushHeaders ?? true) res.flushHeaders();
     res.on('close', () => this.#finish());
     this.keepAlive(options.heartbeatMs ?? 15_000);
@@ -147,10 +149,10 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
  * A whole SSE answer in one write, framed by Content-Length: what a POST stream would carry when
  * its messages are all known before anything was sent (the common request → result case).
  */
-export function sendSseMessages(res: ServerResponse, messages: readonly unknown[], headers: Record<string, string>): void {
+export function sendSseMessages(res: ServerResponse, messages: readonly unknown[], headers: Headers): void {
   let body = '';
   for (const message of messages) body += formatFrame({ event: 'message', data: JSON.stringify(message) });
-  res.writeHead(200, { ...headers, ...SSE_HEADERS, 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(200, mergeHeaders(headers, SSE_HEADERS, { 'content-length': String(Buffer.byteLength(body)) }));
   res.end(body);
 }
 

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { ErrorCode, McpError } from '../mcp/errors.ts';
 import type { JsonRpcId, JsonRpcResponse } from '../mcp/jsonrpc.ts';
 import { UnavailableError } from './limits.ts';
-import { sendJson } from './respond.ts';
+import { mergeHeaders, sendJson } from './respond.ts';
 import type { Transport } from './transport.ts';
 
 /** An error answer of this revision: its pinned status, the request id echoed (never null). */
@@ -14,7 +14,7 @@ export function sendStatelessError(t: Transport, res: ServerResponse, id: JsonRp
   const body: Partial<JsonRpcResponse> & { jsonrpc: '2.0' } = { jsonrpc: '2.0' };
   if (id !== undefined) (body as { id: JsonRpcId }).id = id;
   (body as { error: unknown }).error = error.toJsonRpc();
-  const headers = err instanceof UnavailableError ? { ...t.baseHeaders, 'retry-after': String(err.retryAfterSeconds) } : t.baseHeaders;
+  const headers = err instanceof UnavailableError ? mergeHeaders(t.baseHeaders, { 'retry-after': String(err.retryAfterSeconds) }) : t.baseHeaders;
   sendJson(res, error.httpStatus, body, headers);
 }
 
