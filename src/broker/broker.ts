@@ -22,7 +22,9 @@ export type BusMessage =
   /** Abort a request wherever it runs (notifications/cancelled landed on another worker). */
   | { type: 'cancel'; sessionId: string | null; requestId: JsonRpcId; reason: string }
   /** A session was changed or deleted: workers caching it drop their copy. */
-  | { type: 'session-changed'; sessionId: string };
+  | { type: 'session-changed'; sessionId: string }
+  /** A task's record changed (tasks/update stored answers): a handler waiting on it reads it again. */
+  | { type: 'task-changed'; taskId: string };
 
 export type BusListener = (message: BusMessage) => void;
 

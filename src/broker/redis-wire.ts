@@ -55,5 +55,6 @@ export function isBusMessage(value: unknown): value is BusMessage {
   const message = value as Record<string, unknown>;
   if (message.type === 'notify-sessions') return typeof message.message === 'object' && message.message !== null;
   if (message.type === 'session-changed') return typeof message.sessionId === 'string';
+  if (message.type === 'task-changed') return typeof message.taskId === 'string';
   return message.type === 'cancel' && typeof message.reason === 'string' && ['string', 'number'].includes(typeof message.requestId);
 }

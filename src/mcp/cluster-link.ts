@@ -14,6 +14,8 @@ export interface ClusterLinkHandlers {
   onCancel(sessionId: string | undefined, requestId: JsonRpcId, reason: string): void;
   /** A session changed elsewhere: a cached copy here is stale. */
   onSessionChanged(sessionId: string): void;
+  /** A task changed (on any worker, this one included): its handler, if it waits here, rereads it. */
+  onTaskChanged(taskId: string): void;
 }
 
 /** The broker key a process listens on for replies addressed to it. */
@@ -89,9 +91,18 @@ export class ClusterLink {
     return this.#broker.broadcast({ type: 'session-changed', sessionId });
   }
 
+  /** Tells every worker that a task changed (its handler may wait for answers somewhere). */
+  taskChanged(taskId: string): Promise<void> {
+    return this.#broker.broadcast({ type: 'task-changed', taskId });
+  }
+
   #onBus(message: BusMessage): void {
     if (message.type === 'session-changed') {
       this.#handlers.onSessionChanged(message.sessionId);
+      return;
+    }
+    if (message.type === 'task-changed') {
+      this.#handlers.onTaskChanged(message.taskId);
       return;
     }
     if (message.type === 'cancel') {

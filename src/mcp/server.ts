@@ -150,6 +150,7 @@ export class McpServer {
         cancelEverywhere: async (key, reason) => {
           if (!this.cancelRequest(undefined, key, reason)) await this.#link.cancelEverywhere(undefined, key, reason);
         },
+        announceChange: (taskId) => this.#link.taskChanged(taskId),
       },
       options.taskOptions,
     );
@@ -171,6 +172,7 @@ export class McpServer {
       onSessionChanged: (sessionId) => {
         if (this.sessions instanceof CachedSessionStore) this.sessions.invalidate(sessionId);
       },
+      onTaskChanged: (taskId) => this.tasks.taskChanged(taskId),
     });
     if (this.sessions instanceof CachedSessionStore) {
       const link = this.#link;

@@ -5,8 +5,9 @@
 // meanwhile (`ctx.elicit()` …) make the task `input_required` until `tasks/update` answers them.
 //
 // Everything about a task is in the TaskStore, so tasks/get, tasks/update and tasks/cancel work on
-// any worker; only the handler runs where the task started. That worker learns of answers by
-// reading the store while it waits for them, and of a cancel through the cluster bus.
+// any worker; only the handler runs where the task started. That worker hears of answers and of a
+// cancel through the cluster bus, and a handler waiting for answers rereads the store now and then
+// as well, in case a notice was lost (Redis briefly away).
 
 import { randomUUID } from 'node:crypto';
 import type { Cancellation } from './cancellation.ts';
@@ -27,6 +28,11 @@ export interface TaskOptions {
   ttlMs?: number;
   /** How often clients are told to poll tasks/get. Default 200 ms. */
   pollIntervalMs?: number;
+  /**
+   * How often a handler waiting for answers rereads its task when no change was announced (a
+   * notice lost while Redis was away). Default 1 s.
+   */
+  answerRereadMs?: number;
 }
 
 /** Whether the request's own capabilities (sessionless: per request) declare the extension. */
@@ -53,6 +59,15 @@ export interface TaskHooks {
   untrack(key: string, cancellation: Cancellation): void;
   /** Aborts the task's handler wherever it runs. */
   cancelEverywhere(key: string, reason: string): Promise<void>;
+  /** Tells every worker that the task changed; each calls TaskManager.taskChanged. */
+  announceChange(taskId: string): Promise<void>;
+}
+
+/** One wait of a handler for its task to change: settles on a notice, a cancel or a reread. */
+interface ChangeWait {
+  changed: Promise<void>;
+  /** Settles the wait now and forgets it. */
+  stop(): void;
 }
 
 export class TaskManager {
@@ -60,12 +75,16 @@ export class TaskManager {
   readonly #ttlMs: number;
   readonly #pollIntervalMs: number;
   readonly #hooks: TaskHooks;
+  readonly #answerRereadMs: number;
+  /** Task id → how to wake the handlers waiting here for it to change. */
+  readonly #waiting = new Map<string, Set<() => void>>();
 
   constructor(store: TaskStore, hooks: TaskHooks, options: TaskOptions = {}) {
     this.store = store;
     this.#hooks = hooks;
     this.#ttlMs = options.ttlMs ?? 10 * 60_000;
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.#answerRereadMs = options.answerRereadMs ?? 1000;
   }
 
   /** A starter for one tools/call; the task exists only once its handler calls start(). */
@@ -127,12 +146,46 @@ export class TaskManager {
   async answerOf(taskId: string, key: string, cancellation: Cancellation): Promise<unknown> {
     for (;;) {
       cancellation.throwIfAborted();
-      const current = await this.store.get(taskId);
-      if (!current) throw new McpError(ErrorCode.InternalError, `task ${taskId} expired while waiting for input`);
-      if (current.answers && Object.hasOwn(current.answers, key)) return current.answers[key];
-      if (TERMINAL_STATUSES.has(current.status)) throw new McpError(ErrorCode.RequestTimeout, `task ${taskId} is ${current.status}`);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(100, this.#pollIntervalMs)));
+      // Waiting starts before the read: an answer stored after it is announced to this wait.
+      const wait = this.#waitForChange(taskId, cancellation);
+      try {
+        const current = await this.store.get(taskId);
+        if (!current) throw new McpError(ErrorCode.InternalError, `task ${taskId} expired while waiting for input`);
+        if (current.answers && Object.hasOwn(current.answers, key)) return current.answers[key];
+        if (TERMINAL_STATUSES.has(current.status)) throw new McpError(ErrorCode.RequestTimeout, `task ${taskId} is ${current.status}`);
+        await wait.changed;
+      } finally {
+        wait.stop();
+      }
     }
+  }
+
+  /** The task changed (announced by this worker or another): its handlers waiting here reread it. */
+  taskChanged(taskId: string): void {
+    const wakers = this.#waiting.get(taskId);
+    if (!wakers) return;
+    this.#waiting.delete(taskId);
+    for (const wake of wakers) wake();
+  }
+
+  #waitForChange(taskId: string, cancellation: Cancellation): ChangeWait {
+    let wakers = this.#waiting.get(taskId);
+    if (!wakers) this.#waiting.set(taskId, (wakers = new Set()));
+    const own = wakers;
+    const signal = cancellation.signal;
+    let settle!: () => void;
+    const changed = new Promise<void>((resolve) => (settle = resolve));
+    const stop = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+      own.delete(stop);
+      if (own.size === 0 && this.#waiting.get(taskId) === own) this.#waiting.delete(taskId);
+      settle();
+    };
+    const timer = setTimeout(stop, this.#answerRereadMs);
+    signal.addEventListener('abort', stop, { once: true });
+    own.add(stop);
+    return { changed, stop };
   }
 
   // ── the extension's methods ────────────────────────────────────────────────────────────
@@ -146,11 +199,12 @@ export class TaskManager {
     const { taskId } = await this.#require(params);
     const responses = params?.inputResponses ?? {};
     if (typeof responses !== 'object' || responses === null || Array.isArray(responses)) throw invalidParams('inputResponses must be an object');
+    let taken = false;
     await updateTask(this.store, taskId, (current) => {
+      taken = false; // a compare-and-set retry starts over
       if (current.status !== 'input_required' || !current.inputRequests) return undefined;
       const pending = { ...current.inputRequests };
       const answers = { ...current.answers };
-      let taken = false;
       for (const [key, value] of Object.entries(responses as Record<string, unknown>)) {
         const question = pending[key];
         if (!question) continue;
@@ -164,6 +218,12 @@ export class TaskManager {
       const open = Object.keys(pending).length > 0;
       return { ...current, answers, inputRequests: open ? pending : undefined, status: open ? 'input_required' : 'working' };
     });
+    if (taken) {
+      this.taskChanged(taskId);
+      // The answers are stored: a notice that cannot be sent (Redis away) only means the handler
+      // finds them at its next reread instead of now.
+      await this.#hooks.announceChange(taskId).catch(() => undefined);
+    }
     return {};
   }
 

@@ -235,18 +235,22 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       assert.deepEqual(r2.events, []);
     });
 
-    it('broadcast reaches the bus listener of every broker, the sender included, once each', async () => {
+    it('broadcast reaches the bus listener of every broker, the sender included, once each: every kind of bus message', async () => {
       const onA: BusMessage[] = [];
       const onB: BusMessage[] = [];
       await a.onBroadcast((m) => onA.push(m));
       await b.onBroadcast((m) => onB.push(m));
-      const cancel: BusMessage = { type: 'cancel', sessionId: sessionId(), requestId: 7, reason: 'test' };
-      const notify: BusMessage = { type: 'notify-sessions', message: { jsonrpc: '2.0', method: 'notifications/tools/list_changed' } };
-      await a.broadcast(cancel);
-      await b.broadcast(notify);
-      await eventually(async () => onA.length === 2 && onB.length === 2, 'both bus listeners got both messages');
-      assert.deepEqual(onA, [cancel, notify]);
-      assert.deepEqual(onB, [cancel, notify]);
+      const sent: BusMessage[] = [
+        { type: 'cancel', sessionId: sessionId(), requestId: 7, reason: 'test' },
+        { type: 'notify-sessions', message: { jsonrpc: '2.0', method: 'notifications/tools/list_changed' } },
+        { type: 'session-changed', sessionId: sessionId() },
+        { type: 'task-changed', taskId: 'task-1' },
+      ];
+      // From both brokers in turn, in order.
+      for (const [index, message] of sent.entries()) await (index % 2 === 0 ? a : b).broadcast(message);
+      await eventually(async () => onA.length === sent.length && onB.length === sent.length, 'both bus listeners got every message');
+      assert.deepEqual(onA, sent);
+      assert.deepEqual(onB, sent);
     });
   });
 }

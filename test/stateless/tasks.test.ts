@@ -165,3 +165,57 @@ describe('tasks extension across two servers sharing a task store', () => {
     assert.match(JSON.stringify(done.result), /Hello, Alice!/);
   });
 });
+
+describe('a task waiting for answers hears of them from the other server', () => {
+  let a: TestServer;
+  let b: TestServer;
+  /** A task store that counts its reads. */
+  class CountingTaskStore extends MemoryTaskStore {
+    reads = 0;
+    override get(taskId: string) {
+      this.reads++;
+      return super.get(taskId);
+    }
+  }
+  const tasks = new CountingTaskStore();
+
+  before(async () => {
+    const broker = new MemoryBroker();
+    const sessions = new MemorySessionStore();
+    const requestState = { secret: 'shared-by-both' };
+    // Rereads an hour apart: an answer can only reach the handler through the announcement.
+    const taskOptions = { answerRereadMs: 3_600_000 };
+    a = await startTestServer(registerConformanceApp, { server: { tasks, broker, sessions, requestState, instanceId: 'a', taskOptions } });
+    b = await startTestServer(registerConformanceApp, { server: { tasks, broker, sessions, requestState, instanceId: 'b', taskOptions } });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  test('the handler on A does not poll the store while it waits, and the answers given through B complete the task', async () => {
+    const created = result(await call(a.url, 'tools/call', { name: 'multi_input', arguments: {} }, { capabilities: DECLARING }));
+    const taskId = created.taskId as string;
+    let waiting: Record<string, unknown> = {};
+    await eventually(async () => {
+      waiting = result(await call(b.url, 'tasks/get', { taskId }, { capabilities: DECLARING }));
+      return waiting.status === 'input_required' && Object.keys(waiting.inputRequests as object).length === 2;
+    }, 10_000, 'both questions');
+
+    // Nobody asks anything for a second: the waiting handler reads nothing meanwhile.
+    const readsBefore = tasks.reads;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(tasks.reads, readsBefore, 'store reads while the handler waited');
+
+    const keys = Object.keys(waiting.inputRequests as Record<string, unknown>);
+    const accept = (name: string) => ({ action: 'accept', content: { name } });
+    await call(b.url, 'tasks/update', { taskId, inputResponses: { [keys[0]!]: accept('first') } }, { capabilities: DECLARING });
+    await call(b.url, 'tasks/update', { taskId, inputResponses: { [keys[1]!]: accept('second') } }, { capabilities: DECLARING });
+    let done: Record<string, unknown> = {};
+    await eventually(async () => {
+      done = result(await call(b.url, 'tasks/get', { taskId }, { capabilities: DECLARING }));
+      return done.status === 'completed';
+    }, 10_000, 'the task to complete');
+    assert.deepEqual((done.result as { content: unknown }).content, [{ type: 'text', text: 'multi_input: first, second' }]);
+  });
+});
