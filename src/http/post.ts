@@ -8,6 +8,7 @@ import type { MessageOrigin } from '../mcp/server.ts';
 import { acceptsBatches } from '../mcp/versions.ts';
 import { BodyTooLargeError, MAX_JSON_DEPTH, nestingExceeds, readBody } from './body.ts';
 import { checkPostHeaders } from './guards.ts';
+import { lingerAfterResponse } from './linger.ts';
 import { requestLogger } from './log.ts';
 import { mergeHeaders, sendEmpty, sendError, sendJson } from './respond.ts';
 import { sendSseMessages } from './sse.ts';
@@ -31,6 +32,8 @@ export async function handlePost(t: Transport, req: IncomingMessage, res: Server
     tooDeep = nestingExceeds(raw, MAX_JSON_DEPTH);
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
+      // The rest of the body may still be on its way: drain it a while rather than reset it.
+      lingerAfterResponse(res);
       return sendError(res, new McpError(ErrorCode.InvalidRequest, err.message, { httpStatus: 413 }), null, mergeHeaders(t.baseHeaders, { connection: 'close' }));
     }
     return sendError(res, new McpError(ErrorCode.ParseError, 'Parse error: the body is not valid JSON', { httpStatus: 400 }), null, t.baseHeaders);

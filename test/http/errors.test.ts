@@ -1,6 +1,8 @@
 // Every transport error path answers with the precise HTTP status and JSON-RPC error code.
 
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { z } from 'zod';
@@ -121,6 +123,32 @@ describe('Streamable HTTP error paths', () => {
     const reply = await send('POST', big);
     assert.equal(reply.status, 413);
     assert.equal(errorCode(reply), -32600);
+  });
+
+  test('a body over the limit still being sent: the 413 reaches a client that reads only once it has sent everything', async () => {
+    const url = new URL(ts.url);
+    const response = await new Promise<string>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('error', () => undefined); // a reset shows as an empty response below
+      socket.on('close', () => resolve(text));
+      socket.on('connect', async () => {
+        // Like a client busy uploading: nothing is read until the whole body is out.
+        socket.pause();
+        socket.write(`POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\naccept: ${JSON_AND_SSE}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
+        const chunk = ' '.repeat(16 * 1024);
+        // 480 KiB over about 300 ms: the 64 KiB limit is passed early, the server answers meanwhile.
+        for (let i = 0; i < 30 && !socket.destroyed; i++) {
+          socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+          await delay(10);
+        }
+        if (!socket.destroyed) socket.end('0\r\n\r\n');
+        socket.resume();
+      });
+    });
+    assert.match(response, /^HTTP\/1\.1 413 /);
+    assert.match(response, /\r\nconnection: close\r\n/i);
   });
 
   test('missing session id → 400; unknown → 404; after DELETE → 404', async () => {
