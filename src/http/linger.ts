@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** How long a connection is drained after its response before it is cut regardless. */
-export const LINGER_MS = 2_000;
+const LINGER_MS = 2_000;
 
 /**
  * Makes the end of this `connection: close` response a lingering close. (Node ends such a

@@ -138,7 +138,7 @@ export class SseStream {
 }
 
 /** The SSE headers of a stream (and of a one-write SSE answer). */
-export const SSE_HEADERS: Readonly<Record<string, string>> = {
+const SSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache, no-transform',
   // Reverse proxies (nginx) would otherwise buffer the stream.
@@ -156,7 +156,7 @@ export function sendSseMessages(res: ServerResponse, messages: readonly unknown[
   res.end(body);
 }
 
-export function formatFrame(frame: SseFrame): string {
+function formatFrame(frame: SseFrame): string {
   let out = '';
   if (frame.id !== undefined) out += `id: ${singleLine(frame.id, 'id')}\n`;
   if (frame.event !== undefined) out += `event: ${singleLine(frame.event, 'event')}\n`;

@@ -71,7 +71,7 @@ export interface McpServerOptions {
   topics?: SubscriptionBroker;
   /** Where tasks of the tasks extension (2026-07-28) live. Default: one process. */
   tasks?: TaskStore;
-  /** Lifetime and poll interval of those tasks. */
+  /** Lifetime and poll interval of those tasks, and how often a handler waiting for answers rereads its task. */
   taskOptions?: TaskOptions;
   /** Items per page of the list methods. Default 100. */
   pageSize?: number;

@@ -49,7 +49,7 @@ export function missingTasksExtension(what: string): McpError {
 }
 
 /** What `#inFlight` calls a running task, so a cancel from any worker finds it. */
-export function taskRequestKey(taskId: string): string {
+function taskRequestKey(taskId: string): string {
   return `task:${taskId}`;
 }
 
@@ -316,7 +316,7 @@ function statusFields(record: TaskRecord): Record<string, unknown> {
 }
 
 /** What tasks/get shows of a task: status fields, and the questions, result or error its status calls for. */
-export function taskView(record: TaskRecord): Record<string, unknown> {
+function taskView(record: TaskRecord): Record<string, unknown> {
   const view = statusFields(record);
   if (record.status === 'input_required' && record.inputRequests) view.inputRequests = record.inputRequests;
   if (record.status === 'completed' && record.result) view.result = record.result;
